@@ -1,0 +1,1 @@
+"""Store backends; each is imported only when its selector scheme is used."""

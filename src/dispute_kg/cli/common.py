@@ -1,0 +1,47 @@
+"""The click group, the shared options and the context object passed to every command."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+
+@dataclass
+class Context:
+    project: Path | None
+    store: str | None
+    verbose: int
+    traceback: bool
+
+    def open(self, *, auto_build: bool = True):
+        from ..kg import KnowledgeGraph
+
+        show = self.verbose and sys.stderr.isatty()
+        progress = (lambda msg: click.echo(f"  reading {msg}", err=True)) if show else None
+        return KnowledgeGraph.open(store=self.store, project=self.project, auto_build=auto_build,
+                                   progress=progress)
+
+    def project_obj(self):
+        from ..project import Project
+
+        return Project.open(self.project)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Project folder (default: the current directory), as git works on a repository.")
+@click.option("-s", "--store", default=None, metavar="SELECTOR",
+              help="Store selector: oxigraph:PATH (default .dispute-kg/store), memory:, or sparql:URL.")
+@click.option("-v", "--verbose", count=True, help="Say more; repeat for more.")
+@click.option("--traceback", is_flag=True, help="Show the Python traceback of an error.")
+@click.version_option(package_name="dispute-kg")
+@click.pass_context
+def cli(ctx: click.Context, project: Path | None, store: str | None, verbose: int, traceback: bool) -> None:
+    """dispute-kg: a checked knowledge graph of territorial disputes between states."""
+    ctx.obj = Context(project, store, verbose, traceback)
+
+
+pass_ctx = click.make_pass_decorator(Context)

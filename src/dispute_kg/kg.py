@@ -1,0 +1,116 @@
+"""`KnowledgeGraph`: the Python API. The CLI and the HTTP server are thin layers over it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .project import Project
+from .store import Result, Selector, Store, open_store, parse_selector
+
+
+@dataclass
+class CheckReport:
+    """Everything `dispute-kg check` found; `passed` is the verdict."""
+
+    shacl: list[Any] = field(default_factory=list)  # validation.Violation
+    checks: list[Any] = field(default_factory=list)  # checks.CheckResult
+    spans: list[Any] = field(default_factory=list)  # provenance.SpanProblem
+    inconsistencies: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return (not [v for v in self.shacl if v.severity == "Violation"] and all(c.passed for c in self.checks)
+                and not self.spans and not self.inconsistencies)
+
+
+class KnowledgeGraph:
+    """A project's graph in a store.
+
+    >>> kg = KnowledgeGraph.open(project=EXAMPLE_PROJECT)   # doctest: +SKIP
+    >>> kg.sparql("ASK { ?s ?p ?o }").boolean                # doctest: +SKIP
+    True
+    """
+
+    def __init__(self, project: Project, store: Store, selector: Selector) -> None:
+        self.project, self.store, self.selector = project, store, selector
+
+    @classmethod
+    def open(cls, store: str | None = None, project: str | os.PathLike[str] | Project | None = None, *,
+             auto_build: bool = True, progress: Callable[[str], None] | None = None) -> KnowledgeGraph:
+        proj = project if isinstance(project, Project) else Project.open(project)
+        selector = parse_selector(store)
+        if selector.scheme == "oxigraph" and not selector.location and auto_build:
+            from .build import is_fresh
+
+            if not is_fresh(proj):
+                from .build import build
+
+                build(proj, progress=progress)
+        return cls(proj, open_store(selector, project=proj, read_only=selector.scheme == "oxigraph"), selector)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> KnowledgeGraph:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- querying ---------------------------------------------------------------------------
+    def sparql(self, text: str, *, limit: int | None = None, timeout: float | None = None,
+               allow_update: bool = False) -> Result:
+        from .sparqltext import is_update
+
+        if is_update(text):
+            if not allow_update:
+                from .errors import InputError
+
+                raise InputError("this is a SPARQL update; updates are refused unless --allow-update is given")
+            self.store.update(text)
+            return Result("ask", boolean=True)
+        return self.store.query(text, limit=limit, timeout=timeout)
+
+    # -- checking ---------------------------------------------------------------------------
+    def rdflib_graph(self) -> Any:
+        import rdflib
+
+        from .backends.memory import json_to_node
+
+        graph = rdflib.Graph()
+        add = graph.add
+        for s, p, o, _ in self.store.quads():
+            add((json_to_node(s), json_to_node(p), json_to_node(o)))
+        return graph
+
+    def check(self, *, shacl: bool = True) -> CheckReport:
+        from .checks import run_checks
+        from .provenance import check_spans
+
+        report = CheckReport()
+        if shacl:
+            from .validation import load_shapes, run_shacl
+
+            result = run_shacl(self.rdflib_graph(), load_shapes(self.project.shape_files))
+            report.shacl = result.violations
+        report.checks = run_checks(self.store, self.project.check_files)
+        report.spans = check_spans(self.store)
+        from .build import read_manifest
+
+        manifest = read_manifest(self.project) or {}
+        if self.selector.scheme == "oxigraph":
+            report.inconsistencies = list(manifest.get("inconsistencies", []))
+        return report
+
+    def coverage(self) -> list[Any]:
+        from .provenance import coverage
+
+        return coverage(self.store)
+
+
+def default_project() -> Path:
+    return Path(os.environ.get("DISPUTE_KG_PROJECT", "."))

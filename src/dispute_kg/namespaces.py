@@ -1,0 +1,46 @@
+"""IRIs the project mints and the graph names the store uses; plain strings, no rdflib import."""
+
+from __future__ import annotations
+
+DEF = "https://w3id.org/dispute-kg/def#"
+ONTOLOGY_IRI = "https://w3id.org/dispute-kg/def"
+ID = "https://w3id.org/dispute-kg/id/"
+GRAPH = "https://w3id.org/dispute-kg/graph/"
+INFERRED_GRAPH = GRAPH + "inferred"
+BACKGROUND_SOURCE = ID + "source/background-knowledge"
+
+PREFIXES: dict[str, str] = {
+    "dct": "http://purl.org/dc/terms/",
+    "dk": DEF,
+    "oa": "http://www.w3.org/ns/oa#",
+    "org": "http://www.w3.org/ns/org#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "schema": "http://schema.org/",
+    "sh": "http://www.w3.org/ns/shacl#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "wd": "http://www.wikidata.org/entity/",
+    "wdt": "http://www.wikidata.org/prop/direct/",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+}
+
+
+def file_graph(relpath: str) -> str:
+    """The named graph that holds one repository file, so a file can be replaced or retracted alone."""
+    return GRAPH + relpath
+
+
+def source_iri(stem: str) -> str:
+    return f"{ID}source/{stem}"
+
+
+def shorten(iri: str) -> str:
+    """Readable form for tables and messages: `id:state/japan`, `dk:Claim`."""
+    if iri.startswith(ID):
+        return "id:" + iri[len(ID):]
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and len(iri) > len(ns):
+            return f"{prefix}:{iri[len(ns):]}"
+    return iri

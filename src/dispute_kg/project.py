@@ -1,0 +1,85 @@
+"""A project folder: where its ontology, data, shapes and queries are, and what the build read.
+
+Commands work on a project as git works on a repository; the shipped repository is one project.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputError
+
+RDF_SUFFIXES = {".ttl": "turtle", ".nt": "nt", ".trig": "trig", ".jsonld": "json-ld", ".nq": "nquads"}
+STATE_DIR = ".dispute-kg"
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None) -> Project:
+        root = Path(path if path is not None else os.environ.get("DISPUTE_KG_PROJECT", ".")).resolve()
+        if not (root / "ontology").is_dir():
+            raise InputError(f"{root} is not a dispute-kg project: it has no ontology/ folder "
+                             "(run inside a project or pass --project DIR)")
+        return cls(root)
+
+    # -- the files that feed a build -------------------------------------------------------
+    def _rdf_files(self, folder: str) -> list[Path]:
+        base = self.root / folder
+        if not base.is_dir():
+            return []
+        return sorted(p for p in base.rglob("*") if p.is_file() and p.suffix in RDF_SUFFIXES)
+
+    @property
+    def ontology_files(self) -> list[Path]:
+        return self._rdf_files("ontology")
+
+    @property
+    def shape_files(self) -> list[Path]:
+        return self._rdf_files("shapes")
+
+    @property
+    def source_texts(self) -> list[Path]:
+        return sorted((self.root / "data" / "sources").glob("*.txt"))
+
+    @property
+    def data_files(self) -> list[Path]:
+        """Source metadata, assertions, links and the Wikidata snapshot: everything loaded as data."""
+        return self._rdf_files("data")
+
+    @property
+    def query_files(self) -> list[Path]:
+        return sorted((self.root / "queries").glob("*.rq"))
+
+    @property
+    def check_files(self) -> list[Path]:
+        return sorted((self.root / "queries" / "checks").glob("*.rq"))
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+    @property
+    def store_path(self) -> Path:
+        return self.state_dir / "store"
+
+    def relpath(self, path: Path) -> str:
+        return path.resolve().relative_to(self.root).as_posix()
+
+    def build_inputs(self) -> list[Path]:
+        return [*self.ontology_files, *self.shape_files, *self.source_texts, *self.data_files,
+                *self.check_files]
+
+    def fingerprint(self) -> str:
+        """Hash of every build input's path and bytes: the store is rebuilt when this changes."""
+        h = hashlib.sha256()
+        for path in self.build_inputs():
+            h.update(self.relpath(path).encode())
+            h.update(b"\0")
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+        return h.hexdigest()
