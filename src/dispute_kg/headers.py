@@ -1,7 +1,8 @@
 """The `#+` metadata header of stored queries (grlc's convention: YAML behind `#+ `).
 
 Parsed without a YAML library so the query path stays light; the header is a small YAML subset:
-`key: value`, lists of `- item`, and lists of `- name: value` mappings.
+`key: value`, lists of `- item`, lists of `- name: value` mappings (one or more keys each), and
+the empty flow collections `[]` and `{}`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ def _scalar(value: str) -> Any:
     value = value.strip()
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         return value[1:-1]
+    if value == "[]":
+        return []
+    if value == "{}":
+        return {}
     if value in ("true", "false"):
         return value == "true"
     if value.lstrip("-").isdigit():

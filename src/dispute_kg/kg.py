@@ -75,6 +75,37 @@ class KnowledgeGraph:
             return Result("ask", boolean=True)
         return self.store.query(text, limit=limit, timeout=timeout)
 
+    # -- stored queries ---------------------------------------------------------------------
+    @property
+    def catalog(self) -> Any:
+        if getattr(self, "_catalog", None) is None:
+            from .catalog import Catalog
+
+            self._catalog = Catalog.for_project(self.project)
+        return self._catalog
+
+    def queries(self) -> list[Any]:
+        """The stored queries (`catalog.StoredQuery`), by name."""
+        return self.catalog.all()
+
+    def run_result(self, name: str, params: dict[str, Any] | None = None, *, limit: int | None = None,
+                   timeout: float | None = None) -> Result:
+        """Run a stored query with its parameters bound as RDF terms; the raw `Result`."""
+        from .catalog import run_query
+
+        return run_query(self.store, self.catalog.get(name), params, limit=limit, timeout=timeout)
+
+    def run(self, name: str, *, limit: int | None = None, timeout: float | None = None,
+            **params: Any) -> list[dict[str, Any]]:
+        """Run a stored query: rows of Python values (str for IRIs and text, int, date, ...).
+
+        >>> kg.run("claims", state="Japan")[0]["territoryLabel"]   # doctest: +SKIP
+        'Habomai'
+        """
+        from .catalog import python_rows
+
+        return python_rows(self.run_result(name, params, limit=limit, timeout=timeout))
+
     # -- checking ---------------------------------------------------------------------------
     def rdflib_graph(self) -> Any:
         import rdflib

@@ -16,7 +16,7 @@ from .common import Context, cli
 
 
 def _register() -> None:
-    from . import build_cmds, query_cmds  # noqa: F401  (importing registers the commands)
+    from . import build_cmds, link_cmds, query_cmds  # noqa: F401  (importing registers the commands)
 
 
 def main(argv: list[str] | None = None) -> None:
