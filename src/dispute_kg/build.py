@@ -74,6 +74,15 @@ def source_text_quads(project: Project, quads: list[ox.Quad]) -> list[ox.Quad]:
     return out
 
 
+def inferred_quads(quads: list[ox.Quad]) -> tuple[list[ox.Quad], list[str]]:
+    """The OWL 2 RL entailments of `quads`, in the inferred graph, and any inconsistencies."""
+    from .rdfio import graph_to_quads, quads_to_graph
+    from .reasoning import owl_rl_closure
+
+    closure = owl_rl_closure(quads_to_graph(quads))
+    return graph_to_quads(closure.inferred, INFERRED_GRAPH), closure.inconsistencies
+
+
 def check_query_files(project: Project) -> None:
     """Parse every stored query and check so a syntax error stops the build with its location."""
     empty = ox.Store()
@@ -142,13 +151,9 @@ def build(project: Project, *, force: bool = False,
     check_query_files(project)
     quads = load_project_quads(project, progress)
 
-    from .rdfio import graph_to_quads, quads_to_graph
-    from .reasoning import owl_rl_closure
-
     if progress:
         progress("OWL 2 RL closure")
-    closure = owl_rl_closure(quads_to_graph(quads))
-    inferred = graph_to_quads(closure.inferred, INFERRED_GRAPH)
+    inferred, inconsistencies = inferred_quads(quads)
 
     project.state_dir.mkdir(exist_ok=True)
     gitignore = project.state_dir / ".gitignore"
@@ -169,7 +174,7 @@ def build(project: Project, *, force: bool = False,
 
     report = BuildReport(fingerprint=fingerprint, built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                          asserted=len(quads), inferred=len(inferred), graphs=dict(sorted(graphs.items())),
-                         inconsistencies=closure.inconsistencies,
+                         inconsistencies=inconsistencies,
                          seconds=round(time.monotonic() - started, 3))
     tmp_manifest = manifest_path(project).with_suffix(".json.tmp")
     tmp_manifest.write_text(json.dumps(report.to_dict(), indent=2, sort_keys=True))
