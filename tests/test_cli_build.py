@@ -6,7 +6,6 @@ import json
 
 import pytest
 import rdflib
-
 from conftest import run_cli
 
 

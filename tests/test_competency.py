@@ -6,7 +6,6 @@ Expected values are taken from the article's words (checked to occur in the text
 from __future__ import annotations
 
 import pytest
-
 from conftest import ARTICLE
 
 P = """PREFIX dk: <https://w3id.org/dispute-kg/def#>
@@ -54,7 +53,8 @@ def test_who_asserts_undisputed_sovereignty(kg):
 
 
 def test_basis_japan_cites(kg):
-    rows = kg.sparql(P + """SELECT ?label ?subject ?year WHERE { ?c dk:claimant/rdfs:label "Japan"@en ; dk:citesBasis ?a .
+    rows = kg.sparql(P + """SELECT ?label ?subject ?year WHERE {
+        ?c dk:claimant/rdfs:label "Japan"@en ; dk:citesBasis ?a .
         ?a rdfs:label ?label ; dk:subjectMatter ?subject . ?e dk:concludes ?a ; dk:date ?year }""").rows
     assert [(r["label"]["value"], r["subject"]["value"], r["year"]["value"]) for r in rows] == [
         ("1855 bilateral treaty on trade and borders", "trade and borders", "1855")]
@@ -110,7 +110,8 @@ def test_views_are_positions_held_by_someone(kg):
 
 
 def test_undated_event_is_placed_relative_to_world_war_2(kg):
-    rows = kg.sparql(P + """SELECT ?date ?war WHERE { ?e a dk:TerritorialChange ; dk:toState/rdfs:label "Soviet Union"@en ;
+    rows = kg.sparql(P + """SELECT ?date ?war WHERE {
+        ?e a dk:TerritorialChange ; dk:toState/rdfs:label "Soviet Union"@en ;
         dk:after/rdfs:label ?war . OPTIONAL { ?e dk:date ?date } }""").rows
     assert [r["war"]["value"] for r in rows] == ["World War 2"] and "date" not in rows[0]
 
@@ -123,6 +124,7 @@ def test_states_are_distinct_over_time_and_linked_by_succession(kg):
 
 
 def test_background_knowledge_is_kept_apart(kg):
-    rows = kg.sparql(P + """SELECT ?g WHERE { GRAPH ?g { ?e dk:participant ?s . ?s rdfs:label "Russian Empire"@en } }""")
+    rows = kg.sparql(P + """SELECT ?g WHERE {
+        GRAPH ?g { ?e dk:participant ?s . ?s rdfs:label "Russian Empire"@en } }""")
     assert {r["g"]["value"] for r in rows.rows} == {
         "https://w3id.org/dispute-kg/graph/data/assertions/background.ttl"}

@@ -6,9 +6,8 @@ import shutil
 
 import pytest
 import rdflib
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
-
 from conftest import ROOT
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 
 DK = "https://w3id.org/dispute-kg/def#"
 

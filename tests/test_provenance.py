@@ -6,8 +6,8 @@ import hashlib
 
 import pytest
 import rdflib
-
 from conftest import ARTICLE, ROOT
+
 from dispute_kg.provenance import sentences
 
 OA = rdflib.Namespace("http://www.w3.org/ns/oa#")

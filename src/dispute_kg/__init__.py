@@ -1,7 +1,19 @@
 """dispute-kg: a checked knowledge graph and query layer for territorial disputes between states."""
 
-from .errors import DisputeKGError
-from .kg import KnowledgeGraph
+from typing import Any
 
 __all__ = ["DisputeKGError", "KnowledgeGraph"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use so that `python -m dispute_kg query run ...` pays only for what it runs.
+    if name == "KnowledgeGraph":
+        from .kg import KnowledgeGraph
+
+        return KnowledgeGraph
+    if name == "DisputeKGError":
+        from .errors import DisputeKGError
+
+        return DisputeKGError
+    raise AttributeError(name)

@@ -124,16 +124,7 @@ def manifest_path(project: Project) -> Path:
 
 
 def read_manifest(project: Project) -> dict | None:
-    try:
-        return json.loads(manifest_path(project).read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def is_fresh(project: Project) -> bool:
-    manifest = read_manifest(project)
-    return bool(manifest and project.store_path.exists()
-                and manifest.get("fingerprint") == project.fingerprint())
+    return project.manifest()
 
 
 def build(project: Project, *, force: bool = False,

@@ -10,8 +10,6 @@ term. Only the standard library, `headers` and `store` are imported here: this i
 
 from __future__ import annotations
 
-import datetime as _dt
-import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,6 +153,8 @@ class Catalog:
 
     def get(self, name: str) -> StoredQuery:
         if name not in self.paths:
+            import difflib
+
             close = difflib.get_close_matches(name, self.names(), n=1, cutoff=0.5)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise InputError(f"no stored query named {name!r}{hint} (see `dispute-kg query list`)")
@@ -212,7 +212,9 @@ SELECT DISTINCT ?label WHERE {
 
 
 def resolve_label(store: Store, param: Parameter, value: str) -> str:
-    """A label or alias -> the one IRI that has it (exact rdfs:label first, then skos:altLabel)."""
+    """A label or alias -> the one IRI that has it: rdfs:label first, then skos:altLabel, compared
+    case-insensitively; entities under the project's id/ namespace before others; restricted to the
+    parameter's class when its header names one. The label is bound as a term, never spliced."""
     from .namespaces import shorten
 
     query = CLASS_LABEL_QUERY if param.cls else LABEL_QUERY
@@ -222,12 +224,16 @@ def resolve_label(store: Store, param: Parameter, value: str) -> str:
             bindings["class"] = iri(param.cls)
         rows = store.query(query, bindings).rows
         found = sorted({r["s"]["value"] for r in rows})
+        ours = [f for f in found if f.startswith(ID)]
+        found = ours or found  # the project's own entities before linked ones (e.g. Wikidata items)
         if len(found) == 1:
             return found[0]
         if len(found) > 1:
             listed = ", ".join(shorten(f) for f in found)
             raise InputError(f"parameter {param.name!r}: {_show(value)} is ambiguous; it names {listed}; "
                              "give one of these instead")
+    import difflib
+
     labels = [r["label"]["value"] for r in store.query(ALL_LABELS_QUERY).rows]
     close = difflib.get_close_matches(value, sorted(set(labels)), n=5, cutoff=0.6)
     kind = f" (a {shorten(param.cls)})" if param.cls else ""
@@ -250,6 +256,8 @@ def to_term(param: Parameter, value: Any, store: Store | None = None) -> Term:
             raise InputError(f"parameter {param.name!r} expects an IRI or a label; it is empty")
         return iri(resolve_label(store, param, text.strip()))
     if param.type == "xsd:date":
+        import datetime as _dt
+
         if isinstance(value, _dt.date):
             value = value.isoformat()
         text = str(value)
@@ -327,6 +335,8 @@ def python_value(term: Term | None) -> Any:
         return None
     if term["type"] != "literal":
         return term["value"]
+    import datetime as _dt
+
     value, datatype = term["value"], term.get("datatype", "")
     try:
         if datatype in (XSD + "integer", XSD + "int", XSD + "long", XSD + "nonNegativeInteger"):

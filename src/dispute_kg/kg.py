@@ -44,9 +44,7 @@ class KnowledgeGraph:
         proj = project if isinstance(project, Project) else Project.open(project)
         selector = parse_selector(store)
         if selector.scheme == "oxigraph" and not selector.location and auto_build:
-            from .build import is_fresh
-
-            if not is_fresh(proj):
+            if not proj.is_fresh():
                 from .build import build
 
                 build(proj, progress=progress)
@@ -135,6 +133,8 @@ class KnowledgeGraph:
         manifest = read_manifest(self.project) or {}
         if self.selector.scheme == "oxigraph":
             report.inconsistencies = list(manifest.get("inconsistencies", []))
+        else:
+            report.inconsistencies = list(getattr(self.store, "inconsistencies", []))
         return report
 
     def coverage(self) -> list[Any]:

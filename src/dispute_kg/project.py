@@ -75,6 +75,20 @@ class Project:
         return [*self.ontology_files, *self.shape_files, *self.source_texts, *self.data_files,
                 *self.check_files]
 
+    def manifest(self) -> dict | None:
+        """What the last build recorded (its inputs' fingerprint, counts, verdict), if any."""
+        import json
+
+        try:
+            return json.loads((self.state_dir / "manifest.json").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def is_fresh(self) -> bool:
+        """Whether the embedded store was built from the files as they are now."""
+        manifest = self.manifest()
+        return bool(manifest and self.store_path.exists() and manifest.get("fingerprint") == self.fingerprint())
+
     def fingerprint(self) -> str:
         """Hash of every build input's path and bytes: the store is rebuilt when this changes."""
         h = hashlib.sha256()

@@ -8,13 +8,10 @@ imported only when one of those is asked for.
 
 from __future__ import annotations
 
-import json
-import shutil
-import textwrap
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
-from xml.sax.saxutils import escape, quoteattr
 
 from .errors import InputError
 from .store import Result, Term
@@ -32,6 +29,27 @@ class Writer:
 
 
 # -- helpers -----------------------------------------------------------------------------------
+_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
+
+
+def escape(text: str) -> str:
+    """XML character data and attribute escaping (xml.sax.saxutils would import urllib and http)."""
+    return text.translate(_XML_ESCAPES)
+
+
+def quoteattr(text: str) -> str:
+    return '"' + escape(text).replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;") + '"'
+
+
+def terminal_width(default: int = 80) -> int:
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(1).columns if os.isatty(1) else default
+    except OSError:
+        return default
 def _nt_escape(value: str) -> str:
     return (value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
             .replace("\t", "\\t"))
@@ -60,6 +78,8 @@ def plain(term: Term | None) -> str:
 
 # -- SELECT / ASK ------------------------------------------------------------------------------
 def write_json(result: Result, out: TextIO) -> None:
+    import json
+
     doc = result.to_sparql_json()
     json.dump(doc, out, ensure_ascii=False, indent=2)
     out.write("\n")
@@ -162,9 +182,11 @@ def write_table(result: Result, out: TextIO, width: int | None = None) -> None:
         header = list(result.variables)
         rows = [[_cell(row.get(v)) for v in header] for row in result.rows]
         noun = "row"
-    width = width or shutil.get_terminal_size((80, 24)).columns
+    width = width or terminal_width()
     natural = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
     widths = _widths(natural, width) if header else []
+
+    import textwrap
 
     def wrap(value: str, w: int) -> list[str]:
         return textwrap.wrap(value, w, break_long_words=True, break_on_hyphens=False) or [""]

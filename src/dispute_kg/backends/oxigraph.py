@@ -79,7 +79,7 @@ def evaluate(store: ox.Store, sparql: str, bindings: Mapping[str, Term] | None, 
             answer = store.query(sparql, substitutions=substitutions or None, **kwargs)
         except SyntaxError as exc:
             raise sparql_error(exc) from None
-        if isinstance(answer, bool):
+        if isinstance(answer, bool | ox.QueryBoolean):
             return Result("ask", boolean=answer)
         if isinstance(answer, ox.QuerySolutions):
             variables = [v.value for v in answer.variables]

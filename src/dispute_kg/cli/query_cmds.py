@@ -95,10 +95,12 @@ def list_queries(ctx: Context, fmt: str) -> None:
                                                 "example": p.example} for p in q.parameters]}
                                for q in queries], indent=2))
         return
+    import textwrap
+
     for q in queries:
         params = " ".join(f"{p.name}{'*' if p.required else ''}" for p in q.parameters)
         click.echo(f"{q.name}" + (f"  [{params}]" if params else ""))
-        click.echo(f"    {q.summary}")
+        click.echo(textwrap.fill(q.summary, 78, initial_indent="    ", subsequent_indent="    "))
 
 
 @query.command("show")

@@ -1,0 +1,92 @@
+"""Cold query cost: `dispute-kg query run claims -p state=Japan` vs a bare pyoxigraph process.
+
+Both are fresh Python processes on the same built Oxigraph store, run alternately. The bare one
+imports pyoxigraph, opens the store read-only and runs the stored `claims` query with the state
+already bound to Japan's IRI; the CLI also parses arguments, checks the store is fresh, reads the
+catalogue, resolves the label "Japan" and prints a table. Reported: the median wall time of each
+and their ratio (target: at most 1.5x).
+
+    python bench/query_cold.py [--runs 15] [--project DIR] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SECTION = "## Cold stored query: `dispute-kg query run claims -p state=Japan`"
+
+BARE = """
+import sys
+import pyoxigraph as ox
+store = ox.Store.read_only(sys.argv[1])
+text = open(sys.argv[2], encoding="utf-8").read()
+subs = {ox.Variable("__state_iri"): ox.NamedNode("https://w3id.org/dispute-kg/id/state/japan")}
+rows = list(store.query(text, substitutions=subs, use_default_graph_as_union=True))
+print(len(rows))
+"""
+
+
+def timed(cmd: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--project", type=Path, default=ROOT)
+    parser.add_argument("--no-write", action="store_true", help="Do not update bench/RESULTS.md.")
+    args = parser.parse_args()
+    project = args.project.resolve()
+    python = sys.executable
+    subprocess.run([python, "-m", "dispute_kg", "--project", str(project), "build"], check=True,
+                   capture_output=True)
+    store = project / ".dispute-kg" / "store"
+    query = project / "queries" / "claims.rq"
+    cli = [python, "-m", "dispute_kg", "--project", str(project), "query", "run", "claims", "-p", "state=Japan"]
+    bare = [python, "-c", BARE, str(store), str(query)]
+    timed(cli, project)  # warm the OS file cache for both, as a user's second run would be
+    timed(bare, project)
+    cli_times, bare_times = [], []
+    for _ in range(args.runs):
+        cli_times.append(timed(cli, project))
+        bare_times.append(timed(bare, project))
+    cli_median, bare_median = statistics.median(cli_times), statistics.median(bare_times)
+    ratio = cli_median / bare_median
+    verdict = "meets" if ratio <= 1.5 else "misses"
+    report = (f"{SECTION}\n\n"
+              f"Measured {time.strftime('%Y-%m-%d')} on {platform.python_implementation()} "
+              f"{platform.python_version()}, {platform.machine()}, {args.runs} alternating runs each "
+              f"(`python bench/query_cold.py`).\n\n"
+              "| process | median (ms) | min (ms) | max (ms) |\n|---|---|---|---|\n"
+              f"| `dispute-kg query run claims -p state=Japan` | {cli_median * 1000:.0f} | "
+              f"{min(cli_times) * 1000:.0f} | {max(cli_times) * 1000:.0f} |\n"
+              f"| bare `python -c` pyoxigraph, same store and SPARQL | {bare_median * 1000:.0f} | "
+              f"{min(bare_times) * 1000:.0f} | {max(bare_times) * 1000:.0f} |\n\n"
+              f"Median ratio: **{ratio:.2f}x** ({verdict} the 1.5x target).\n")
+    print(report)
+    if not args.no_write:
+        results = ROOT / "bench" / "RESULTS.md"
+        text = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n"
+        if SECTION in text:
+            head, _, rest = text.partition(SECTION)
+            nxt = rest.find("\n## ")
+            text = head + report + (rest[nxt + 1:] if nxt >= 0 else "")
+        else:
+            text = text.rstrip("\n") + "\n\n" + report
+        results.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
