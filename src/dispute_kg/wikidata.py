@@ -171,11 +171,11 @@ class Endpoint:
                 except EndPointNotFound:
                     raise BackendUnavailable(f"Wikidata endpoint {self.url} answered HTTP 404: "
                                              "no SPARQL service at that address") from None
-                except (TimeoutError, socket.timeout):
+                except TimeoutError:
                     last = f"no answer within {self.policy.timeout:g} s"
                 except urllib.error.URLError as exc:
                     reason = exc.reason
-                    if isinstance(reason, (TimeoutError, socket.timeout)):
+                    if isinstance(reason, TimeoutError):
                         last = f"no answer within {self.policy.timeout:g} s"
                     else:
                         last = f"cannot connect ({reason})"
@@ -750,8 +750,9 @@ def export_sssom(records: Iterable[Record], *, include_pending: bool = True) -> 
     for r in sorted(records, key=lambda r: r.subject):
         if r.pending and not include_pending:
             continue
+        confidence = f"{float(r.confidence):.2f}" if r.confidence else ""
         row = [_curie(r.subject), r.subject_label, "skos:exactMatch", _curie(r.object), r.object_label,
-               _curie(r.justification), f"{float(r.confidence):.2f}" if r.confidence else "", r.tool, r.tool_version, r.date, "wikidata:",
+               _curie(r.justification), confidence, r.tool, r.tool_version, r.date, "wikidata:",
                r.source_version, r.see_also, r.comment]
         lines.append("\t".join(c.replace("\t", " ").replace("\n", " ") for c in row))
     return "\n".join(lines) + "\n"
