@@ -13,11 +13,9 @@ from click.testing import CliRunner
 from conftest import ROOT, run_cli
 from rdflib.query import Result as RdflibResult
 
-from dispute_kg.cli import _register
 from dispute_kg.cli.common import cli
 from dispute_kg.namespaces import ID
 
-_register()
 ISLANDS = {"Iturup", "Kunashir", "Shikotan", "Habomai"}
 
 

@@ -74,8 +74,29 @@ def source_text_quads(project: Project, quads: list[ox.Quad]) -> list[ox.Quad]:
     return out
 
 
-def inferred_quads(quads: list[ox.Quad]) -> tuple[list[ox.Quad], list[str]]:
-    """The OWL 2 RL entailments of `quads`, in the inferred graph, and any inconsistencies."""
+RULES_THRESHOLD = 50_000  # asserted triples above which `auto` reasons with rules.py instead of owlrl
+
+
+def inferred_quads(quads: list[ox.Quad], reasoner: str | None = None,
+                   progress: Callable[[str], None] | None = None) -> tuple[list[ox.Quad], list[str]]:
+    """The OWL 2 RL entailments of `quads`, in the inferred graph, and any inconsistencies.
+
+    `reasoner` is `owlrl`, `rules` (SPARQL rules to a fixpoint in Oxigraph, see rules.py) or `auto`
+    (the default, or $DISPUTE_KG_REASONER): owlrl up to RULES_THRESHOLD asserted triples, rules above,
+    unless the ontology uses an axiom rules.py does not implement. Both give the same closure.
+    """
+    reasoner = reasoner or os.environ.get("DISPUTE_KG_REASONER") or "auto"
+    if reasoner not in ("auto", "owlrl", "rules"):
+        raise InputError(f"unknown reasoner {reasoner!r} (choose auto, owlrl or rules)")
+    if reasoner == "rules" or (reasoner == "auto" and len(quads) > RULES_THRESHOLD):
+        from .rules import UnsupportedAxioms, rules_closure
+
+        try:
+            inferred, inconsistencies, _ = rules_closure(quads, progress)
+            return inferred, inconsistencies
+        except UnsupportedAxioms:
+            if reasoner == "rules":
+                raise
     from .rdfio import graph_to_quads, quads_to_graph
     from .reasoning import owl_rl_closure
 
@@ -114,6 +135,7 @@ class BuildReport:
     inconsistencies: list[str] = field(default_factory=list)
     seconds: float = 0.0
     rebuilt: bool = True
+    stat_signature: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -131,11 +153,15 @@ def build(project: Project, *, force: bool = False,
           progress: Callable[[str], None] | None = None) -> BuildReport:
     """Rebuild the embedded store when any input changed (or `force`), else report the last build."""
     started = time.monotonic()
+    stat_signature = project.stat_signature()
     fingerprint = project.fingerprint()
     manifest = read_manifest(project)
     if not force and manifest and manifest.get("fingerprint") == fingerprint and project.store_path.exists():
         report = BuildReport(**{k: v for k, v in manifest.items() if k in BuildReport.__dataclass_fields__})
         report.rebuilt = False
+        if report.stat_signature != stat_signature:  # files touched but unchanged: remember their new times
+            report.stat_signature = stat_signature
+            write_manifest(project, report)
         return report
 
     check_shape_files(project)
@@ -166,11 +192,16 @@ def build(project: Project, *, force: bool = False,
     report = BuildReport(fingerprint=fingerprint, built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                          asserted=len(quads), inferred=len(inferred), graphs=dict(sorted(graphs.items())),
                          inconsistencies=inconsistencies,
-                         seconds=round(time.monotonic() - started, 3))
-    tmp_manifest = manifest_path(project).with_suffix(".json.tmp")
-    tmp_manifest.write_text(json.dumps(report.to_dict(), indent=2, sort_keys=True))
-    os.replace(tmp_manifest, manifest_path(project))
+                         seconds=round(time.monotonic() - started, 3), stat_signature=stat_signature)
+    write_manifest(project, report)
     return report
+
+
+def write_manifest(project: Project, report: BuildReport) -> None:
+    data = {k: v for k, v in report.to_dict().items() if k != "rebuilt"}
+    tmp_manifest = manifest_path(project).with_suffix(".json.tmp")
+    tmp_manifest.write_text(json.dumps(data, indent=2, sort_keys=True))
+    os.replace(tmp_manifest, manifest_path(project))
 
 
 def swap_in(project: Project, new_store: Path) -> None:

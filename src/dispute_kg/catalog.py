@@ -11,6 +11,7 @@ term. Only the standard library, `headers` and `store` are imported here: this i
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -399,3 +400,16 @@ def _quoted(command: str) -> str:
     """Quote `-p name=value with spaces` arguments for a shell."""
     head, *pairs = command.split(" -p ")
     return head + "".join(f" -p '{pair}'" if " " in pair else f" -p {pair}" for pair in pairs)
+
+
+def parse_param_pairs(pairs: Iterable[str]) -> dict[str, str]:
+    """`name=value` strings from the command line into a dict, refusing malformed or repeated names."""
+    params: dict[str, str] = {}
+    for pair in pairs:
+        name, eq, value = pair.partition("=")
+        if not eq or not name.strip():
+            raise InputError(f"-p {pair!r} is not name=value (for example: -p state=Japan)")
+        if name.strip() in params:
+            raise InputError(f"parameter {name.strip()!r} is given twice")
+        params[name.strip()] = value
+    return params

@@ -85,9 +85,24 @@ class Project:
             return None
 
     def is_fresh(self) -> bool:
-        """Whether the embedded store was built from the files as they are now."""
+        """Whether the embedded store was built from the files as they are now.
+
+        Sizes and modification times are compared first; only when they differ is every file hashed,
+        so a query on a large project does not read its whole data on each run.
+        """
         manifest = self.manifest()
-        return bool(manifest and self.store_path.exists() and manifest.get("fingerprint") == self.fingerprint())
+        if not manifest or not self.store_path.exists():
+            return False
+        if manifest.get("stat_signature") == self.stat_signature():
+            return True
+        return manifest.get("fingerprint") == self.fingerprint()
+
+    def stat_signature(self) -> str:
+        h = hashlib.sha256()
+        for path in self.build_inputs():
+            st = path.stat()
+            h.update(f"{self.relpath(path)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        return h.hexdigest()
 
     def fingerprint(self) -> str:
         """Hash of every build input's path and bytes: the store is rebuilt when this changes."""

@@ -15,12 +15,7 @@ from ..errors import DisputeKGError
 from .common import Context, cli
 
 
-def _register() -> None:
-    from . import build_cmds, link_cmds, query_cmds  # noqa: F401  (importing registers the commands)
-
-
 def main(argv: list[str] | None = None) -> None:
-    _register()
     args = sys.argv[1:] if argv is None else argv
     show_traceback = "--traceback" in args
     try:

@@ -30,7 +30,28 @@ class Context:
         return Project.open(self.project)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Each command lives in the module named here and is imported only when it is invoked (or when
+# help lists every command), so `dispute-kg query run` does not pay for build, reasoning or SHACL.
+COMMAND_MODULES: dict[str, str] = {
+    "build": "build_cmds", "check": "build_cmds", "coverage": "build_cmds", "export": "build_cmds",
+    "query": "query_cmds", "sparql": "query_cmds",
+    "link": "link_cmds", "wikidata": "link_cmds",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMAND_MODULES) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in COMMAND_MODULES:
+            import importlib
+
+            importlib.import_module(f"{__package__}.{COMMAND_MODULES[name]}")
+        return self.commands.get(name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Project folder (default: the current directory), as git works on a repository.")
 @click.option("-s", "--store", default=None, metavar="SELECTOR",

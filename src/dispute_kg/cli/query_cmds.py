@@ -59,15 +59,9 @@ def _catalog(ctx: Context):
 
 
 def _params(pairs: tuple[str, ...]) -> dict[str, str]:
-    params: dict[str, str] = {}
-    for pair in pairs:
-        name, eq, value = pair.partition("=")
-        if not eq or not name.strip():
-            raise InputError(f"-p {pair!r} is not name=value (for example: -p state=Japan)")
-        if name.strip() in params:
-            raise InputError(f"parameter {name.strip()!r} is given twice")
-        params[name.strip()] = value
-    return params
+    from ..catalog import parse_param_pairs
+
+    return parse_param_pairs(pairs)
 
 
 @cli.group()

@@ -1,0 +1,26 @@
+"""The `dispute-kg` entry point: the click-free route for a plain `query run`, click for the rest."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    from .fastpath import execute, parse
+
+    plan = parse(sys.argv[1:])
+    if plan is None:
+        from .cli import main as cli_main
+
+        cli_main()
+        return
+    from .errors import DisputeKGError
+
+    try:
+        execute(plan)
+    except DisputeKGError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(0)
