@@ -397,3 +397,23 @@ def test_refresh_rebuilds_a_snapshot_that_answers_offline(server, project_copy, 
     offline = wd.SnapshotEndpoint(out)
     checks = wd.check_links(project, offline)
     assert len(checks) == len(EXPECTED) and all(c.ok for c in checks)
+
+
+def test_network_probe_and_offline_default(monkeypatch):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    assert wd.network_reaches(f"http://127.0.0.1:{port}/sparql", timeout=1)
+    listener.close()
+    assert not wd.network_reaches(f"http://127.0.0.1:{port}/sparql", timeout=1)
+
+    messages: list[str] = []
+    project = Project.open(ROOT)
+    monkeypatch.setattr(wd, "network_reaches", lambda url, timeout=3.0: False)
+    endpoint = wd.open_endpoint(None, False, project, log=messages.append)
+    assert isinstance(endpoint, wd.SnapshotEndpoint)
+    assert messages and "not live data" in messages[0]
+    # an endpoint named on the command line is never silently replaced by the snapshot
+    named = wd.open_endpoint(f"http://127.0.0.1:{port}/sparql", False, project, log=messages.append)
+    assert isinstance(named, wd.Endpoint)

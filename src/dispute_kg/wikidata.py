@@ -827,10 +827,32 @@ def refresh_snapshot(project: Project, endpoint: Endpoint | SnapshotEndpoint, *,
     return target, len(triples)
 
 
+def network_reaches(url: str, timeout: float = 3.0) -> bool:
+    """Whether a TCP connection to the endpoint's host can be opened at all (no request is sent)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname or "", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
 def open_endpoint(url: str | None, offline: bool, project: Project, *, timeout: float = 60.0, retries: int = 4,
                   backoff: float = 2.0, log: Callable[[str], None] | None = None) -> Endpoint | SnapshotEndpoint:
+    """The live endpoint, or the offline snapshot when asked for, or when no endpoint was named and the
+    default one cannot be reached at all (said on stderr: snapshot answers are never passed off as live)."""
+    snapshot = SnapshotEndpoint(project.root / SNAPSHOT_FILE)
     if offline:
-        return SnapshotEndpoint(project.root / SNAPSHOT_FILE)
+        return snapshot
+    if url is None and not network_reaches(DEFAULT_ENDPOINT):
+        if log:
+            log(f"no network route to {DEFAULT_ENDPOINT}: answering offline from {SNAPSHOT_FILE} "
+                "(a dated snapshot, not live data); pass --endpoint URL to insist on a live endpoint")
+        return snapshot
     return Endpoint(url or DEFAULT_ENDPOINT, RetryPolicy(timeout=timeout, retries=retries, backoff=backoff), log=log)
 
 
