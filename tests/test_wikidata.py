@@ -410,7 +410,7 @@ def test_network_probe_and_offline_default(monkeypatch):
 
     messages: list[str] = []
     project = Project.open(ROOT)
-    monkeypatch.setattr(wd, "network_reaches", lambda url, timeout=3.0: False)
+    monkeypatch.setattr(wd.client, "network_reaches", lambda url, timeout=3.0: False)
     endpoint = wd.open_endpoint(None, False, project, log=messages.append)
     assert isinstance(endpoint, wd.SnapshotEndpoint)
     assert messages and "not live data" in messages[0]
