@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = (ROOT / "data" / "sources" / "urdupoint-2021-10-18.txt").read_text(encoding="utf-8")
-PROJECT_DIRS = ("ontology", "data", "shapes", "queries")
+PROJECT_DIRS = ("ontology", "data", "shapes", "queries", "docs")
 
 
 def copy_project(dest: Path) -> Path:
