@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint check docs bench clean help
+.PHONY: demo test browser lint check docs bench clean help
 
 help:
 	@echo "make demo   install, build the graph on the embedded store, check it, answer a headline question"
@@ -26,9 +26,14 @@ demo: $(BIN)/.installed
 	$(BIN)/dispute-kg coverage > /dev/null && echo "coverage: every sentence of every source is cited"
 	$(BIN)/dispute-kg query run claims -p state=Japan
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed browser
 	$(BIN)/ruff check src tests bench
 	$(BIN)/pytest -q
+
+# The browser tests drive Debian's Chromium through Playwright: browser downloads are impossible here.
+browser:
+	@command -v chromium >/dev/null || { echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests bench
