@@ -38,7 +38,7 @@ class Result:
         return {"head": {"vars": list(self.variables)}, "results": {"bindings": self.rows}}
 
 
-CAPABILITIES = ("update", "named_graphs", "transactions", "persistent")
+CAPABILITIES = ("update", "named_graphs", "transactions", "persistent", "graph_store")
 
 
 class Store(Protocol):

@@ -33,11 +33,12 @@ def json_to_node(term: Term) -> Any:
         return rdflib.URIRef(term["value"])
     if term["type"] == "bnode":
         return rdflib.BNode(term["value"])
+    # normalize=False keeps the lexical form as stored ("...T00:00:00Z" stays as it is), as Oxigraph does
     if "xml:lang" in term:
-        return rdflib.Literal(term["value"], lang=term["xml:lang"])
+        return rdflib.Literal(term["value"], lang=term["xml:lang"], normalize=False)
     if term.get("datatype"):
-        return rdflib.Literal(term["value"], datatype=rdflib.URIRef(term["datatype"]))
-    return rdflib.Literal(term["value"])
+        return rdflib.Literal(term["value"], datatype=rdflib.URIRef(term["datatype"]), normalize=False)
+    return rdflib.Literal(term["value"], normalize=False)
 
 
 class MemoryStore:

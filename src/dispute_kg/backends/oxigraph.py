@@ -58,7 +58,8 @@ def run_with_timeout(fn: Any, timeout: float | None) -> Any:
         try:
             box["value"] = fn()
         except BaseException as exc:  # re-raised in the caller's thread
-            box["error"] = exc
+            # without its traceback: the frames hold pyoxigraph objects that must not cross threads
+            box["error"] = exc.with_traceback(None)
 
     worker = threading.Thread(target=work, daemon=True)
     worker.start()

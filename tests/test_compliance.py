@@ -1,0 +1,226 @@
+"""One compliance suite: every stored query (with its documented example parameters) and every QC check
+gives the same rows on `memory:`, `oxigraph:` and a real `oxigraph serve` on 127.0.0.1 loaded with
+`dispute-kg push`; `check` passes against the remote store too."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+
+from dispute_kg.catalog import Catalog
+from dispute_kg.checks import run_check
+from dispute_kg.kg import KnowledgeGraph
+from dispute_kg.store import open_store
+
+OXIGRAPH = Path(os.environ.get("OXIGRAPH_BIN") or shutil.which("oxigraph") or
+                Path(__file__).resolve().parent.parent / ".venv" / "bin" / "oxigraph")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {seconds} s")
+
+
+def oxigraph_selector(port: int) -> str:
+    base = f"http://127.0.0.1:{port}"
+    return f"sparql:{base}/query;update={base}/update;gsp={base}/store"
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory):
+    """`oxigraph serve` on a free loopback port with the union default graph, stopped after the session."""
+    port = free_port()
+    proc = subprocess.Popen([str(OXIGRAPH), "serve", "--location", str(tmp_path_factory.mktemp("oxigraph-server")),
+                             "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", proc)
+        assert proc.poll() is None
+        yield oxigraph_selector(port)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def remote(built_project: Path, oxigraph_server: str) -> str:
+    """The remote store, loaded from the built project with `dispute-kg push` (a real CLI process)."""
+    result = run_cli("--project", str(built_project), "push", "--to", oxigraph_server)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "every graph's triple count matches" in result.stdout
+    return oxigraph_server
+
+
+@pytest.fixture(scope="session")
+def stores(built_project: Path, remote: str):
+    graphs = {name: KnowledgeGraph.open(sel, project=built_project)
+              for name, sel in (("memory", "memory:"), ("oxigraph", None), ("sparql", remote))}
+    yield graphs
+    for kg in graphs.values():
+        kg.close()
+
+
+_CONCAT = re.compile(r'GROUP_CONCAT\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*?separator\s*=\s*"([^"]*)"\s*\)\s*AS\s+\?(\w+)',
+                     re.I | re.S)
+
+
+def canonical(rows: list[dict], text: str = "") -> list[dict]:
+    """Rows with blank node labels blanked (each store names them its own way) and GROUP_CONCAT values
+    made comparable: their parts sorted (SPARQL leaves the order of an aggregate's values to the engine)
+    and their language tag dropped (SPARQL 1.1 makes the result a simple literal, as rdflib does;
+    Oxigraph follows SPARQL 1.2 and keeps a tag all the values share)."""
+    concat = {var: sep for sep, var in _CONCAT.findall(text)}
+    out = []
+    for row in rows:
+        item = {}
+        for k, t in row.items():
+            if t["type"] == "bnode":
+                t = {"type": "bnode", "value": "_"}
+            elif concat.get(k):
+                t = {"type": "literal", "value": concat[k].join(sorted(t["value"].split(concat[k])))}
+            item[k] = t
+        out.append(item)
+    return out
+
+
+CATALOG = Catalog(sorted((Path(__file__).resolve().parent.parent / "queries").glob("*.rq")))
+CHECKS = sorted((Path(__file__).resolve().parent.parent / "queries" / "checks").glob("*.rq"))
+
+
+def query_cases() -> list[tuple[str, str]]:
+    """Each query with its required example parameters, and once more with each optional one's example."""
+    cases = []
+    for q in CATALOG.all():
+        cases.append((q.name, ""))
+        cases += [(q.name, p.name) for p in q.parameters if not p.required and p.example]
+    return cases
+
+
+# Known divergences of the rdflib (memory:) backend, found by this suite; strict, so a fix shows up.
+MEMORY_DIVERGES: dict[tuple[str, str], str] = {}
+CASES = [pytest.param(name, param, backend, id=f"{name}-{param or 'required'}-{backend}",
+                      marks=[pytest.mark.xfail(reason=MEMORY_DIVERGES[(name, param)], strict=True)]
+                      if backend == "memory" and (name, param) in MEMORY_DIVERGES else [])
+         for name, param in query_cases() for backend in ("memory", "sparql")]
+
+
+@pytest.mark.parametrize(("name", "param", "backend"), CASES)
+def test_stored_query_gives_the_rows_of_the_embedded_store(stores, name: str, param: str, backend: str) -> None:
+    query = CATALOG.get(name)
+    params = {p.name: p.example for p in query.parameters if p.required or p.name == param}
+    reference = stores["oxigraph"].run_result(name, params, timeout=60)
+    assert reference.rows, f"{name} {params} returned no rows on oxigraph: the comparison would prove nothing"
+    result = stores[backend].run_result(name, params, timeout=60)
+    assert result.variables == reference.variables
+    assert canonical(result.rows, query.text) == canonical(reference.rows, query.text), f"{name} {params}"
+
+
+@pytest.mark.parametrize("path", CHECKS, ids=[p.stem for p in CHECKS])
+def test_check_gives_identical_rows_on_every_backend(stores, path: Path) -> None:
+    results = {backend: run_check(kg.store, path) for backend, kg in stores.items()}
+    for backend, result in results.items():
+        assert result.rows == results["oxigraph"].rows, backend
+        assert result.passed, f"{path.stem} fails on {backend}: {result.rows[:3]}"
+
+
+def test_every_graph_arrived_with_the_same_triple_count(built_project: Path, remote: str) -> None:
+    local = open_store(None, project=KnowledgeGraph.open(project=built_project).project, read_only=True)
+    target = open_store(remote)
+    from dispute_kg.push import graph_counts
+
+    counts = graph_counts(local)
+    assert "https://w3id.org/dispute-kg/graph/inferred" in counts
+    assert {g: target.count(g) for g in counts} == counts
+    assert target.count() == local.count()
+    local.close()
+
+
+def test_check_passes_against_the_remote_store(built_project: Path, remote: str) -> None:
+    result = run_cli("--project", str(built_project), "--store", remote, "check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS owl-consistency: 0 violation(s)" in result.stdout
+    assert "PASS functional-property-twice: 0 violation(s)" in result.stdout
+
+
+def test_query_cli_answer_is_the_same_on_the_remote_store(built_project: Path, remote: str) -> None:
+    args = ("query", "run", "claims", "-p", "state=Japan", "--format", "json")
+    local = run_cli("--project", str(built_project), *args)
+    far = run_cli("--project", str(built_project), "--store", remote, *args)
+    assert local.returncode == far.returncode == 0, local.stderr + far.stderr
+    assert local.stdout == far.stdout
+
+
+def test_push_twice_replaces_rather_than_duplicates(built_project: Path, remote: str) -> None:
+    result = run_cli("--project", str(built_project), "push", "--to", remote, "--batch", "100")
+    assert result.returncode == 0, result.stderr
+    assert "2594" in result.stdout or "triples in" in result.stdout
+
+
+HOSTILE = ['"', "'", '"""', "}", "{", "} ; DROP ALL ; {", "\n", ">", "<", "Japan\n} DROP ALL {",
+           "Japan'; DROP ALL; #", "http://x/> } ; DROP ALL ; { <", "id:state/japan> } DROP ALL {", "\\",
+           "\u202e", "日本", "2018-01-01\" } DROP ALL { \"", "https://w3id.org/dispute-kg/id/state/ünïcödé"]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_parameter_values_never_change_the_remote_store(stores, value: str) -> None:
+    from dispute_kg.errors import InputError
+
+    remote_kg = stores["sparql"]
+    before = remote_kg.store.count()
+    for name, param in (("claims", "state"), ("timeline", "from"), ("positions", "before")):
+        try:
+            rows = remote_kg.run_result(name, {param: value}).rows
+        except InputError:
+            continue
+        assert rows == [] or name != "claims", (name, value, rows[:1])
+    assert remote_kg.store.count() == before
+
+
+def test_check_finds_an_inconsistency_on_the_remote_store(project_copy: Path, tmp_path: Path) -> None:
+    """Japan typed a person too (State and Person are disjoint): `check` on the remote store fails."""
+    from dispute_kg.build import build
+    from dispute_kg.project import Project
+
+    extra = project_copy / "data" / "assertions" / "broken.ttl"
+    extra.write_text("<https://w3id.org/dispute-kg/id/state/japan> a <https://w3id.org/dispute-kg/def#Person> .\n")
+    report = build(Project.open(project_copy))
+    assert report.inconsistencies
+    port = free_port()
+    proc = subprocess.Popen([str(OXIGRAPH), "serve", "--location", str(tmp_path / "server"), "--bind",
+                             f"127.0.0.1:{port}", "--union-default-graph"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", proc)
+        selector = oxigraph_selector(port)
+        pushed = run_cli("--project", str(project_copy), "push", "--to", selector)
+        assert pushed.returncode == 0, pushed.stderr
+        result = run_cli("--project", str(project_copy), "--store", selector, "check")
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "FAIL owl-consistency: 1 violation(s)" in result.stdout
+        assert "cax-dw: <https://w3id.org/dispute-kg/id/state/japan>" in result.stdout
+    finally:
+        proc.terminate()
+        proc.wait(10)
