@@ -43,6 +43,9 @@ check: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/query_cold.py
+	$(BIN)/python bench/build_scale.py
+	$(BIN)/python bench/serve_load.py
+	$(BIN)/python bench/validate_incremental.py
 
 clean:
 	rm -rf .dispute-kg .pytest_cache
