@@ -83,7 +83,8 @@ def stores(built_project: Path, remote: str):
         kg.close()
 
 
-_CONCAT = re.compile(r'GROUP_CONCAT\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*?separator\s*=\s*"([^"]*)"\s*\)\s*AS\s+\?(\w+)',
+_NESTED = r'(?:[^()]|\((?:[^()]|\([^()]*\))*\))*?'  # up to two levels of parentheses, e.g. STR(COALESCE(..))
+_CONCAT = re.compile(r'GROUP_CONCAT\(' + _NESTED + r'separator\s*=\s*"([^"]*)"\s*\)\s*AS\s+\?(\w+)',
                      re.I | re.S)
 
 

@@ -153,6 +153,9 @@ def build(project: Project, *, force: bool = False,
           progress: Callable[[str], None] | None = None) -> BuildReport:
     """Rebuild the embedded store when any input changed (or `force`), else report the last build."""
     started = time.monotonic()
+    from .additions import recover
+
+    recover(project)  # roll back an add/retract a dead process left half done
     stat_signature = project.stat_signature()
     fingerprint = project.fingerprint()
     manifest = read_manifest(project)

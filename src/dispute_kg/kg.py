@@ -43,6 +43,10 @@ class KnowledgeGraph:
              auto_build: bool = True, progress: Callable[[str], None] | None = None) -> KnowledgeGraph:
         proj = project if isinstance(project, Project) else Project.open(project)
         selector = parse_selector(store)
+        if selector.scheme == "oxigraph" and not selector.location and (proj.state_dir / "journal.json").exists():
+            from .additions import recover  # only when a journal is there: the query path stays light
+
+            recover(proj)  # roll back an add/retract a dead process left half done
         if selector.scheme == "oxigraph" and not selector.location and auto_build:
             if not proj.is_fresh():
                 from .build import build
@@ -136,6 +140,30 @@ class KnowledgeGraph:
         else:
             report.inconsistencies = list(getattr(self.store, "inconsistencies", []))
         return report
+
+    # -- validating and adding (issue 4) -----------------------------------------------------
+    def validate(self, data: Any, *, strict: bool = False) -> Any:
+        """Validate new assertions (an rdflib graph, or file paths) against this graph; change nothing.
+
+        Returns a `validate.ValidationReport` (`.conforms`, `.problems`, `.to_text()`)."""
+        from .validate import validate
+
+        store = getattr(self.store, "store", None) if self.selector.scheme == "oxigraph" else None
+        return validate(self.project, data, strict=strict, store=store)
+
+    def add(self, data: Any, *, agent: str | None = None, note: str | None = None, strict: bool = False) -> Any:
+        """Validate and, only if it conforms, commit `data` as one addition: (report, Addition or None)."""
+        from .additions import add
+
+        if self.selector.scheme != "oxigraph" or self.selector.location:
+            from .errors import CapabilityError
+
+            raise CapabilityError("add works on the project's embedded store")
+        self.store.close()
+        try:
+            return add(self.project, data, agent=agent, note=note, strict=strict)
+        finally:
+            self.store = open_store(self.selector, project=self.project, read_only=True)
 
     def coverage(self) -> list[Any]:
         from .provenance import coverage

@@ -36,6 +36,10 @@ COMMAND_MODULES: dict[str, str] = {
     "build": "build_cmds", "check": "build_cmds", "coverage": "build_cmds", "export": "build_cmds",
     "query": "query_cmds", "sparql": "query_cmds",
     "link": "link_cmds", "wikidata": "link_cmds",
+    "docs": "docs_cmds",
+    "serve": "serve_cmds", "push": "serve_cmds",
+    "validate": "validate_cmds", "add": "validate_cmds", "history": "validate_cmds",
+    "retract": "validate_cmds", "source": "validate_cmds",
 }
 
 
