@@ -34,7 +34,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -384,9 +384,34 @@ def ensure_built(project: Project) -> None:
         build(project)
 
 
+Mirror = Callable[[list[ox.Quad], list[ox.Quad]], None]
+
+
+def sparql_mirror(store: Any) -> Mirror:
+    """Apply an addition's quads to a remote store first, in one SPARQL Update request (one transaction
+    on the server): if the request fails, neither the remote store nor the project has changed."""
+    from .store import require
+
+    require(store, "update")
+
+    def mirror(add: list[ox.Quad], remove: list[ox.Quad]) -> None:
+        parts = []
+        if remove:
+            parts.append(f"DELETE DATA {{ {_data_block(remove)} }}")
+        if add:
+            parts.append(f"INSERT DATA {{ {_data_block(add)} }}")
+        if parts:
+            store.update(" ;\n".join(parts))
+
+    return mirror
+
+
 def commit(project: Project, *, files: dict[str, bytes], graph_triples: dict[str, list[tuple]],
-           inferred: list[tuple], uninferred: list[tuple], op: str, ident: str) -> None:
-    """Write `files` and update the store and manifest, all or nothing (caller holds the lock)."""
+           inferred: list[tuple], uninferred: list[tuple], op: str, ident: str,
+           mirror: Mirror | None = None) -> None:
+    """Write `files` and update the store and manifest, all or nothing (caller holds the lock).
+
+    A `mirror` (a remote store) gets the same quads before anything local is touched."""
     add = [ox.Quad(s, p, o, ox.NamedNode(file_graph(rel))) for rel, triples in graph_triples.items()
            for s, p, o in triples]
     add += [ox.Quad(s, p, o, ox.NamedNode(INFERRED_GRAPH)) for s, p, o in inferred]
@@ -394,6 +419,8 @@ def commit(project: Project, *, files: dict[str, bytes], graph_triples: dict[str
     for rel in files:
         if (project.root / rel).exists():
             raise InputError(f"{rel} already exists; refusing to overwrite it")
+    if mirror is not None:
+        mirror(add, remove)
     journal = {"op": op, "id": ident, "created": sorted(files), "removed": [], "store": "quads"}
     _begin(project, journal, add, remove)
     crash_point("before-write")
@@ -427,7 +454,7 @@ def _refresh_manifest(project: Project, add: list[ox.Quad], remove: list[ox.Quad
 
 
 def add(project: Project, inputs: Any, *, agent: str | None = None, note: str | None = None,
-        strict: bool = False) -> tuple[Any, Addition | None]:
+        strict: bool = False, mirror: Mirror | None = None) -> tuple[Any, Addition | None]:
     """Validate `inputs` and, only if they conform, commit them as one addition.
 
     Returns the validation report and the Addition (None when refused)."""
@@ -458,7 +485,7 @@ def add(project: Project, inputs: Any, *, agent: str | None = None, note: str | 
         record_inferred = _record_entailments(project, record)
         commit(project, files=files, graph_triples={assertions_rel: triples, history_rel: record},
                inferred=_dedupe(report.inferred + record_inferred), uninferred=report.uninferred, op="add",
-               ident=ident)
+               ident=ident, mirror=mirror)
         addition = Addition(ident, when, agent, [assertions_rel], note or "", report.input_sha256,
                             triples=len(triples))
         del to_oxigraph

@@ -153,12 +153,17 @@ class KnowledgeGraph:
 
     def add(self, data: Any, *, agent: str | None = None, note: str | None = None, strict: bool = False) -> Any:
         """Validate and, only if it conforms, commit `data` as one addition: (report, Addition or None)."""
-        from .additions import add
+        from .additions import add, sparql_mirror
 
+        if self.selector.scheme == "sparql":
+            # the project's files and embedded store take the addition; the remote store gets the same
+            # quads first, in one SPARQL Update request, so a refusal or a failure changes neither
+            return add(self.project, data, agent=agent, note=note, strict=strict, mirror=sparql_mirror(self.store))
         if self.selector.scheme != "oxigraph" or self.selector.location:
             from .errors import CapabilityError
 
-            raise CapabilityError("add works on the project's embedded store")
+            raise CapabilityError("add works on the project's embedded store or a sparql: store, "
+                                  f"not {self.store.name}")
         self.store.close()
         try:
             return add(self.project, data, agent=agent, note=note, strict=strict)

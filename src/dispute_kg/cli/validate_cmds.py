@@ -74,10 +74,17 @@ def add_cmd(ctx: Context, files: tuple[Path, ...], agent: str | None, note: str 
 
     Example: dispute-kg add new-position.ttl --agent "A. Reviewer" --note "from the 2021-10-19 report"
     """
-    from ..additions import add
+    from ..additions import add, sparql_mirror
 
     project = ctx.project_obj()
-    report, addition = add(project, list(files), agent=agent, note=note, strict=strict)
+    mirror = None
+    if ctx.store and ctx.store.startswith("sparql:"):
+        from ..store import open_store
+
+        # the project's files stay the source of truth; the remote store gets the same quads first,
+        # in one SPARQL Update request, so a failure there leaves both unchanged
+        mirror = sparql_mirror(open_store(ctx.store, project=project))
+    report, addition = add(project, list(files), agent=agent, note=note, strict=strict, mirror=mirror)
     if addition is None:
         _emit(report, fmt)
         _finish(report)
