@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -49,3 +56,54 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300) -> subpro
     """Run `python -m dispute_kg` in a real process, as a user would."""
     return subprocess.run([sys.executable, "-m", "dispute_kg", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=timeout)
+
+
+def tree_hash(folder: Path) -> str:
+    """One digest of every file's path and bytes under `folder`: equal digests mean nothing changed."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+# -- a real `oxigraph serve` (installed from PyPI by the test extras) on 127.0.0.1 -------------------
+OXIGRAPH = Path(os.environ.get("OXIGRAPH_BIN") or shutil.which("oxigraph")
+                or Path(sys.executable).with_name("oxigraph"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {seconds} s")
+
+
+def oxigraph_selector(port: int) -> str:
+    base = f"http://127.0.0.1:{port}"
+    return f"sparql:{base}/query;update={base}/update;gsp={base}/store"
+
+
+@contextmanager
+def oxigraph_serve(location: Path) -> Iterator[str]:
+    """Run `oxigraph serve` with the union default graph on a free port; yield its store selector."""
+    port = free_port()
+    proc = subprocess.Popen([str(OXIGRAPH), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
+                             "--union-default-graph"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", proc)
+        yield oxigraph_selector(port)
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -4,65 +4,23 @@ gives the same rows on `memory:`, `oxigraph:` and a real `oxigraph serve` on 127
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import oxigraph_serve, run_cli
 
 from dispute_kg.catalog import Catalog
 from dispute_kg.checks import run_check
 from dispute_kg.kg import KnowledgeGraph
 from dispute_kg.store import open_store
 
-OXIGRAPH = Path(os.environ.get("OXIGRAPH_BIN") or shutil.which("oxigraph") or
-                Path(__file__).resolve().parent.parent / ".venv" / "bin" / "oxigraph")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_up(url: str, proc: subprocess.Popen, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within {seconds} s")
-
-
-def oxigraph_selector(port: int) -> str:
-    base = f"http://127.0.0.1:{port}"
-    return f"sparql:{base}/query;update={base}/update;gsp={base}/store"
-
 
 @pytest.fixture(scope="session")
 def oxigraph_server(tmp_path_factory: pytest.TempPathFactory):
     """`oxigraph serve` on a free loopback port with the union default graph, stopped after the session."""
-    port = free_port()
-    proc = subprocess.Popen([str(OXIGRAPH), "serve", "--location", str(tmp_path_factory.mktemp("oxigraph-server")),
-                             "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", proc)
-        assert proc.poll() is None
-        yield oxigraph_selector(port)
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with oxigraph_serve(tmp_path_factory.mktemp("oxigraph-server")) as selector:
+        yield selector
 
 
 @pytest.fixture(scope="session")
@@ -209,19 +167,10 @@ def test_check_finds_an_inconsistency_on_the_remote_store(project_copy: Path, tm
     extra.write_text("<https://w3id.org/dispute-kg/id/state/japan> a <https://w3id.org/dispute-kg/def#Person> .\n")
     report = build(Project.open(project_copy))
     assert report.inconsistencies
-    port = free_port()
-    proc = subprocess.Popen([str(OXIGRAPH), "serve", "--location", str(tmp_path / "server"), "--bind",
-                             f"127.0.0.1:{port}", "--union-default-graph"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", proc)
-        selector = oxigraph_selector(port)
+    with oxigraph_serve(tmp_path / "server") as selector:
         pushed = run_cli("--project", str(project_copy), "push", "--to", selector)
         assert pushed.returncode == 0, pushed.stderr
         result = run_cli("--project", str(project_copy), "--store", selector, "check")
         assert result.returncode == 1, result.stdout + result.stderr
         assert "FAIL owl-consistency: 1 violation(s)" in result.stdout
         assert "cax-dw: <https://w3id.org/dispute-kg/id/state/japan>" in result.stdout
-    finally:
-        proc.terminate()
-        proc.wait(10)

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_cli
-from test_compliance import OXIGRAPH, free_port, oxigraph_selector, wait_until_up
+from conftest import ROOT, free_port, oxigraph_serve, run_cli, tree_hash
 
 from dispute_kg.store import open_store
 
@@ -25,12 +23,6 @@ def remote_state(selector: str) -> tuple[int, str]:
     return len(lines), hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
-def tree_hash(folder: Path) -> str:
-    h = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        h.update(str(path.relative_to(folder)).encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
 
 
 @pytest.fixture
@@ -41,19 +33,10 @@ def remote_project(project_copy: Path, tmp_path: Path):
                          "--id", "example-wire-2021-10-19", "--title", "Example wire report (invented)",
                          "--published", "2021-10-19", "--publisher", "UrduPoint News")
     assert registered.returncode == 0, registered.stdout + registered.stderr
-    port = free_port()
-    proc = subprocess.Popen([str(OXIGRAPH), "serve", "--location", str(tmp_path / "server"), "--bind",
-                             f"127.0.0.1:{port}", "--union-default-graph"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", proc)
-        selector = oxigraph_selector(port)
+    with oxigraph_serve(tmp_path / "server") as selector:
         pushed = run_cli("--project", str(project_copy), "push", "--to", selector)
         assert pushed.returncode == 0, pushed.stderr
         yield project_copy, selector
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_add_lands_in_the_remote_store_and_the_project(remote_project):

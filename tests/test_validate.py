@@ -3,13 +3,12 @@ located in the input, and the repository and the store byte-identical afterwards
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from pathlib import Path
 
 import pytest
-from conftest import ARTICLE, copy_project, run_cli
+from conftest import ARTICLE, copy_project, run_cli, tree_hash
 
 from dispute_kg.additions import add
 from dispute_kg.build import build
@@ -63,11 +62,6 @@ id:position/{slug} a dk:Position ; rdfs:label "Japan: a test position"@en ; {der
 GOOD = HEAD + position() + SEL_TTL
 
 
-def tree_hash(folder: Path) -> str:
-    h = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()
 
 
 @pytest.fixture(scope="module")

@@ -1027,41 +1027,10 @@ def run_shapes(schema: Schema, data: set[Triple], focus: set[Any]) -> tuple[list
     if not nodes:
         return [], rdflib.Graph()
     _fix_nested_focus_filter()
-    _cache_queries_with_namespaces()
     result = run_shacl(g, schema.shapes, focus_nodes=nodes)
     return result.violations, result.report_graph
 
 
-_COMPILED_NS: dict[tuple, object] = {}
-
-
-def _cache_queries_with_namespaces() -> None:
-    """validation.py compiles each SHACL-SPARQL text once, but only queries without initNs; pyshacl
-    runs SPARQL targets with the shapes' declared prefixes as initNs, so they were parsed again on
-    every validation (a third of an incremental validation's time). Cache those too."""
-    from rdflib.plugins.sparql import processor
-
-    from .validation import _compile_once
-
-    _compile_once()
-    if getattr(processor.SPARQLProcessor.query, "_dispute_kg_ns_cached", False):
-        return
-    inner = processor.SPARQLProcessor.query
-
-    def query(self, strOrQuery, initBindings=None, initNs=None, base=None, DEBUG=False):  # type: ignore[no-untyped-def]
-        if isinstance(strOrQuery, str) and initNs:
-            key = (strOrQuery, base, tuple(sorted((str(k), str(v)) for k, v in initNs.items())))
-            compiled = _COMPILED_NS.get(key)
-            if compiled is None:
-                compiled = processor.translateQuery(processor.parseQuery(strOrQuery), base, initNs)
-                if len(_COMPILED_NS) < 4096:
-                    _COMPILED_NS[key] = compiled
-            return processor.evalQuery(self.graph, compiled, initBindings, base)
-        return inner(self, strOrQuery, initBindings, initNs, base, DEBUG)
-
-    query._dispute_kg_cached = True  # type: ignore[attr-defined]
-    query._dispute_kg_ns_cached = True  # type: ignore[attr-defined]
-    processor.SPARQLProcessor.query = query  # type: ignore[method-assign]
 
 
 def _fix_nested_focus_filter() -> None:
