@@ -87,7 +87,7 @@ def main() -> None:
         if SECTION in text:
             head, _, rest = text.partition(SECTION)
             nxt = rest.find("\n## ")
-            text = head + report + (rest[nxt + 1:] if nxt >= 0 else "")
+            text = head + report.rstrip("\n") + "\n\n" + (rest[nxt + 1:] if nxt >= 0 else "")
         else:
             text = text.rstrip("\n") + "\n\n" + report
         results.write_text(text, encoding="utf-8")
