@@ -46,6 +46,25 @@ def kg(built_project: Path):
         yield graph
 
 
+@pytest.fixture(scope="session")
+def built_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A built copy of the shipped project that tests copy (store included) instead of rebuilding."""
+    from dispute_kg.build import build
+    from dispute_kg.project import Project
+
+    root = copy_project(tmp_path_factory.mktemp("template") / "project")
+    build(Project.open(root))
+    return root
+
+
+@pytest.fixture
+def built_copy(built_template: Path, tmp_path: Path) -> Path:
+    """A fresh built copy of the shipped project that a test may change."""
+    root = tmp_path / "built"
+    shutil.copytree(built_template, root)
+    return root
+
+
 @pytest.fixture
 def project_copy(tmp_path: Path) -> Path:
     """A fresh, unbuilt copy of the shipped project that a test may change."""

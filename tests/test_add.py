@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from conftest import copy_project, run_cli
+from conftest import run_cli
 from test_validate import GOOD, HEAD, SEL, expand, position, tree_hash
 
 from dispute_kg.additions import add, history, retract
@@ -45,21 +45,10 @@ def checks_pass(root: Path) -> bool:
         return kg.check().passed
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = copy_project(tmp_path_factory.mktemp("add-template") / "project")
-    build(Project.open(root))
-    return root
-
-
 @pytest.fixture
-def built(template: Path, tmp_path: Path) -> Path:
+def built(built_copy: Path) -> Path:
     """A built copy of the shipped project, store included (copied, not rebuilt: faster)."""
-    import shutil
-
-    root = tmp_path / "project"
-    shutil.copytree(template, root)
-    return root
+    return built_copy
 
 
 def write(tmp: Path, name: str, text: str) -> Path:

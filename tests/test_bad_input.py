@@ -9,13 +9,6 @@ import pytest
 from conftest import run_cli, tree_hash
 
 
-@pytest.fixture
-def built_copy(project_copy: Path) -> Path:
-    result = run_cli("--project", str(project_copy), "build")
-    assert result.returncode == 0, result.stdout + result.stderr
-    return project_copy
-
-
 def break_file(root: Path, rel: str, old: str | None, new: str) -> None:
     path = root / rel
     if old is None:

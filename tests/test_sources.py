@@ -9,11 +9,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import copy_project, run_cli
+from conftest import run_cli
 from test_validate import HEAD, expand, selection, tree_hash
 
 from dispute_kg.additions import add, history, retract
-from dispute_kg.build import build
 from dispute_kg.errors import InputError
 from dispute_kg.kg import KnowledgeGraph
 from dispute_kg.project import Project
@@ -25,18 +24,10 @@ TEXT = ("Example Wire, 19 October 2021 (EXAMPLE TEXT, NOT A REAL REPORT)\n\n"
 SOURCE = "https://w3id.org/dispute-kg/id/source/example-wire"
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = copy_project(tmp_path_factory.mktemp("sources") / "project")
-    build(Project.open(root))
-    return root
-
-
 @pytest.fixture
-def built(template: Path, tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(template, root)
-    return root
+def built(built_copy: Path) -> Path:
+    """A built copy of the shipped project, store included (copied, not rebuilt: faster)."""
+    return built_copy
 
 
 def text_file(tmp: Path, text: str = TEXT, name: str = "example-wire.txt") -> Path:

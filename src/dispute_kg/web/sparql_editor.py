@@ -57,22 +57,12 @@ def forward(app: App, text: str) -> tuple[int, str, bytes]:
 def parse_ntriples(text: str) -> list[list[dict[str, str]]]:
     import rdflib
 
+    from ..backends.memory import node_to_json
+
     graph = rdflib.Graph()
     graph.parse(data=text, format="nt")
-
-    def term(t: Any) -> dict[str, str]:
-        if isinstance(t, rdflib.URIRef):
-            return {"type": "uri", "value": str(t)}
-        if isinstance(t, rdflib.BNode):
-            return {"type": "bnode", "value": str(t)}
-        out = {"type": "literal", "value": str(t)}
-        if t.language:
-            out["xml:lang"] = t.language
-        elif t.datatype:
-            out["datatype"] = str(t.datatype)
-        return out
-
-    return sorted(([term(s), term(p), term(o)] for s, p, o in graph), key=lambda r: [x["value"] for x in r])
+    rows = ([node_to_json(s), node_to_json(p), node_to_json(o)] for s, p, o in graph)
+    return sorted(rows, key=lambda r: [x["value"] for x in r])
 
 
 def editor_data(app: App, req: Request) -> Data:
