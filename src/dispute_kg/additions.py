@@ -451,6 +451,10 @@ def _refresh_manifest(project: Project, add: list[ox.Quad], remove: list[ox.Quad
         manifest["stat_signature"] = project.stat_signature()
     manifest["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     write_atomic(project.state_dir / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True).encode())
+    if hasattr(project, "input_folders"):
+        from .quickindex import refresh
+
+        refresh(project)
 
 
 def add(project: Project, inputs: Any, *, agent: str | None = None, note: str | None = None,

@@ -20,6 +20,7 @@ import pyoxigraph as ox
 from .errors import InputError
 from .namespaces import DEF, INFERRED_GRAPH, file_graph, source_iri
 from .project import Project
+from .quickindex import refresh as refresh_index
 from .rdfio import read_quads
 
 DK_SHA256 = ox.NamedNode(DEF + "sha256")
@@ -165,6 +166,8 @@ def build(project: Project, *, force: bool = False,
         if report.stat_signature != stat_signature:  # files touched but unchanged: remember their new times
             report.stat_signature = stat_signature
             write_manifest(project, report)
+        else:
+            refresh_index(project)  # a stored query may have changed; the store has not
         return report
 
     check_shape_files(project)
@@ -205,6 +208,7 @@ def write_manifest(project: Project, report: BuildReport) -> None:
     tmp_manifest = manifest_path(project).with_suffix(".json.tmp")
     tmp_manifest.write_text(json.dumps(data, indent=2, sort_keys=True))
     os.replace(tmp_manifest, manifest_path(project))
+    refresh_index(project)
 
 
 def swap_in(project: Project, new_store: Path) -> None:

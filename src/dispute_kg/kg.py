@@ -51,7 +51,11 @@ class KnowledgeGraph:
             if not proj.is_fresh():
                 from .build import build
 
-                build(proj, progress=progress)
+                build(proj, progress=progress)  # which also writes the query index
+            else:
+                from .quickindex import ensure
+
+                ensure(proj)  # e.g. a stored query edited since the build: index it for the quick route
         return cls(proj, open_store(selector, project=proj, read_only=selector.scheme == "oxigraph"), selector)
 
     def close(self) -> None:

@@ -97,12 +97,30 @@ class Project:
             return True
         return manifest.get("fingerprint") == self.fingerprint()
 
-    def stat_signature(self) -> str:
-        h = hashlib.sha256()
+    def input_stats(self) -> list[tuple[str, int, int]]:
+        """(relative path, size, mtime in ns) of every build input, in build order."""
+        stats = []
         for path in self.build_inputs():
             st = path.stat()
-            h.update(f"{self.relpath(path)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            stats.append((self.relpath(path), st.st_size, st.st_mtime_ns))
+        return stats
+
+    def stat_signature(self, stats: list[tuple[str, int, int]] | None = None) -> str:
+        h = hashlib.sha256()
+        for rel, size, mtime_ns in self.input_stats() if stats is None else stats:
+            h.update(f"{rel}\0{size}\0{mtime_ns}\n".encode())
         return h.hexdigest()
+
+    def input_folders(self) -> list[str]:
+        """Every folder the build inputs and stored queries are listed from, relative to the root:
+        a file added, removed or renamed in one of them changes that folder's mtime."""
+        folders = []
+        for top in ("ontology", "shapes", "data"):
+            base = self.root / top
+            folders.append(top)
+            if base.is_dir():
+                folders += sorted(self.relpath(p) for p in base.rglob("*") if p.is_dir())
+        return [*folders, "queries", "queries/checks"]
 
     def fingerprint(self) -> str:
         """Hash of every build input's path and bytes: the store is rebuilt when this changes."""

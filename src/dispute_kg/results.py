@@ -4,28 +4,38 @@ SELECT/ASK answers are written as a readable table or as the W3C SPARQL 1.1 resu
 XML, CSV, TSV), by hand with the standard library so that rdflib stays off the query path.
 CONSTRUCT/DESCRIBE answers are written as N-Triples by hand, or as Turtle / JSON-LD through rdflib,
 imported only when one of those is asked for.
+
+The table, CSV, TSV and XML writers are on the quick route of `dispute-kg query run`, so this module
+imports no standard-library module at run time beyond `os` (textwrap alone pulls in `re`).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TextIO
 
 from .errors import InputError
-from .store import Result, Term
+from .terms import Result, Term
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TextIO
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 SPARQL_RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
 
 
-@dataclass(frozen=True)
 class Writer:
-    name: str
-    kinds: frozenset[str]  # which result kinds it can write: "select", "ask", "graph"
-    media_type: str
-    write: Callable[[Result, TextIO], None]
+    """One output format: which result kinds it can write ("select", "ask", "graph") and how."""
+
+    __slots__ = ("kinds", "media_type", "name", "write")
+
+    def __init__(self, name: str, kinds: frozenset[str], media_type: str,
+                 write: Callable[[Result, TextIO], None]) -> None:
+        self.name, self.kinds, self.media_type, self.write = name, kinds, media_type, write
+
+    def __repr__(self) -> str:
+        return f"Writer({self.name!r}, {sorted(self.kinds)!r}, {self.media_type!r})"
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -168,6 +178,36 @@ def _widths(natural: list[int], total: int) -> list[int] | None:
     return widths
 
 
+def wrap(text: str, width: int) -> list[str]:
+    """Greedy wrapping of a cell whose whitespace is already single spaces, as
+    `textwrap.wrap(text, width, break_on_hyphens=False) or [""]` does it but with no trailing space
+    on a line (a test holds the two equal): a word is split only when longer than a line, and then
+    fills what is left of the line it starts on."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        if not word:
+            continue
+        while True:
+            sep = " " if line else ""
+            if len(line) + len(sep) + len(word) <= width:
+                line += sep + word
+                break
+            if len(word) > width:  # too long for any line: fill what is left of this one
+                room = width - len(line) - len(sep)
+                if room > 0:
+                    line += sep + word[:room]
+                    word = word[room:]
+                lines.append(line)
+                line = ""
+                continue
+            lines.append(line)
+            line = ""
+    if line:
+        lines.append(line)
+    return lines or [""]
+
+
 def write_table(result: Result, out: TextIO, width: int | None = None) -> None:
     """A table for people: IRIs shortened, long cells wrapped, every line within the terminal width
     (80 when not a terminal). Too many columns for a grid: each row is printed as a record."""
@@ -185,11 +225,6 @@ def write_table(result: Result, out: TextIO, width: int | None = None) -> None:
     width = width or terminal_width()
     natural = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
     widths = _widths(natural, width) if header else []
-
-    import textwrap
-
-    def wrap(value: str, w: int) -> list[str]:
-        return textwrap.wrap(value, w, break_long_words=True, break_on_hyphens=False) or [""]
 
     if widths is not None:
         def emit(values: list[str]) -> None:

@@ -10,33 +10,15 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .errors import CapabilityError, InputError
-
-# A term in SPARQL 1.1 JSON results form: {"type": "uri"|"literal"|"bnode", "value": ..., ...}
-Term = dict[str, str]
-# A quad of such terms; the graph is None for the default graph.
-QuadTerms = tuple[Term, Term, Term, Term | None]
-
-
-@dataclass
-class Result:
-    """A query answer in one shape for every backend."""
-
-    kind: str  # "select", "ask" or "graph"
-    variables: list[str] = field(default_factory=list)
-    rows: list[dict[str, Term]] = field(default_factory=list)
-    boolean: bool | None = None
-    triples: list[tuple[Term, Term, Term]] = field(default_factory=list)
-    truncated: bool = False
-
-    def to_sparql_json(self) -> dict[str, Any]:
-        if self.kind == "ask":
-            return {"head": {}, "boolean": bool(self.boolean)}
-        return {"head": {"vars": list(self.variables)}, "results": {"bindings": self.rows}}
-
+from .terms import QuadTerms as QuadTerms
+from .terms import Result as Result
+from .terms import Term as Term
+from .terms import iri as iri
+from .terms import literal as literal
 
 CAPABILITIES = ("update", "named_graphs", "transactions", "persistent", "graph_store")
 
@@ -116,16 +98,3 @@ def backend_class(scheme: str) -> type:
 def open_store(selector: str | Selector | None, *, project: Any = None, read_only: bool = False) -> Store:
     sel = selector if isinstance(selector, Selector) else parse_selector(selector)
     return backend_class(sel.scheme).open(sel, project=project, read_only=read_only)
-
-
-def iri(value: str) -> Term:
-    return {"type": "uri", "value": value}
-
-
-def literal(value: str, datatype: str | None = None, lang: str | None = None) -> Term:
-    term = {"type": "literal", "value": value}
-    if lang:
-        term["xml:lang"] = lang
-    elif datatype and datatype != "http://www.w3.org/2001/XMLSchema#string":
-        term["datatype"] = datatype
-    return term

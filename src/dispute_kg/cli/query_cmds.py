@@ -106,7 +106,7 @@ def show_query(ctx: Context, name: str) -> None:
     Example: dispute-kg query show agreement-provisions
     """
     q = _catalog(ctx).get(name)
-    click.echo(f"name:        {q.name}\nfile:        queries/{q.path.name}\nsummary:     {q.summary}")
+    click.echo(f"name:        {q.name}\nfile:        {q.file}\nsummary:     {q.summary}")
     if q.description:
         click.echo(f"description: {q.description}")
     if q.tags:
