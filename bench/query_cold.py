@@ -6,6 +6,10 @@ already bound to Japan's IRI; the CLI also parses arguments, checks the store is
 catalogue, resolves the label "Japan" and prints a table. Reported: the median wall time of each
 and their ratio (target: at most 1.5x).
 
+The CLI normally takes the quick route (the query index `build` writes vouches for the store and
+holds the parsed query). A third process is timed for context: the same command on the full route,
+as when a stored query was edited since the last build (the index is removed before each run).
+
     python bench/query_cold.py [--runs 15] [--project DIR] [--no-write]
 """
 
@@ -61,13 +65,19 @@ def main() -> None:
     cli = [str(script) if script.exists() else python, *([] if script.exists() else ["-m", "dispute_kg"]),
            "--project", str(project), "query", "run", "claims", "-p", "state=Japan"]
     bare = [python, "-c", BARE, str(store), str(query)]
+    index = project / ".dispute-kg" / "query-index.marshal"
     timed(cli, project)  # warm the OS file cache for both, as a user's second run would be
     timed(bare, project)
-    cli_times, bare_times = [], []
+    if not index.exists():
+        raise SystemExit(f"{index} is missing after a build: the quick route cannot be measured")
+    cli_times, bare_times, full_times = [], [], []
     for _ in range(args.runs):
         cli_times.append(timed(cli, project))
         bare_times.append(timed(bare, project))
+        index.unlink()
+        full_times.append(timed(cli, project))  # the full route, which writes the index again
     cli_median, bare_median = statistics.median(cli_times), statistics.median(bare_times)
+    full_median = statistics.median(full_times)
     ratio = cli_median / bare_median
     verdict = "meets" if ratio <= 1.5 else "misses"
     report = (f"{SECTION}\n\n"
@@ -78,8 +88,11 @@ def main() -> None:
               f"| `dispute-kg query run claims -p state=Japan` | {cli_median * 1000:.0f} | "
               f"{min(cli_times) * 1000:.0f} | {max(cli_times) * 1000:.0f} |\n"
               f"| bare `python -c` pyoxigraph, same store and SPARQL | {bare_median * 1000:.0f} | "
-              f"{min(bare_times) * 1000:.0f} | {max(bare_times) * 1000:.0f} |\n\n"
-              f"Median ratio: **{ratio:.2f}x** ({verdict} the 1.5x target).\n")
+              f"{min(bare_times) * 1000:.0f} | {max(bare_times) * 1000:.0f} |\n"
+              f"| the same command on the full route (no query index) | {full_median * 1000:.0f} | "
+              f"{min(full_times) * 1000:.0f} | {max(full_times) * 1000:.0f} |\n\n"
+              f"Median ratio: **{ratio:.2f}x** ({verdict} the 1.5x target). The full route, taken when a "
+              f"stored query or an input changed since the last build, is {full_median / bare_median:.2f}x.\n")
     print(report)
     if not args.no_write:
         results = ROOT / "bench" / "RESULTS.md"
