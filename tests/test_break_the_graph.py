@@ -102,6 +102,15 @@ def test_undefined_term(project_copy):
     expect(found, "undefined-term", "claim/japan-northern-territories", "claimantt")
 
 
+def test_misspelt_standard_terms(project_copy):
+    replace(project_copy, ARTICLE_TTL, "skos:altLabel", "skos:altLable")
+    add(project_copy, 'id:state/japan rdfs:comment "a state"^^xsd:strng .')
+    found = findings(project_copy)
+    expect(found, "standard-vocabulary-terms", "", "http://www.w3.org/2004/02/skos/core#altLable")
+    expect(found, "standard-vocabulary-terms", "state/japan", "http://www.w3.org/2001/XMLSchema#strng")
+    assert not [f for f in found if f.startswith("standard-vocabulary-terms") and "altLabel " in f]
+
+
 def test_assertion_without_provenance(project_copy):
     add(project_copy, """id:position/unsourced a dk:Position ; rdfs:label "unsourced"@en ; dk:holder id:state/japan ;
         dk:stanceKind dk:Belief ; dk:stance "something"@en .""")

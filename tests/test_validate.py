@@ -85,6 +85,14 @@ def _bad_cases() -> list[tuple[str, str, str | bytes, str, str]]:
     return [
         ("syntax-error", "a.ttl", HEAD + position().replace(" .\n", " \n", 1) + SEL_TTL, "parse", "syntax error"),
         ("unknown-term", "a.ttl", GOOD.replace("dk:holder", "dk:holdr"), "vocabulary", "did you mean dk:holder"),
+        ("misspelt-prov-term", "a.ttl", GOOD.replace("prov:wasDerivedFrom", "prov:wasDerivedFromm", 1), "vocabulary",
+         "uses prov:wasDerivedFromm, which PROV-O does not define; did you mean prov:wasDerivedFrom?"),
+        ("misspelt-rdfs-term", "a.ttl", GOOD.replace("rdfs:label", "rdfs:lable", 1), "vocabulary",
+         "did you mean rdfs:label?"),
+        ("misspelt-selector-class", "a.ttl", GOOD.replace("oa:TextQuoteSelector", "oa:TextQuoteSelecter", 1),
+         "vocabulary", "the Web Annotation vocabulary does not define; did you mean oa:TextQuoteSelector?"),
+        ("misspelt-datatype", "a.ttl", GOOD.replace("oa:start 194", 'oa:start "194"^^xsd:integr', 1),
+         "vocabulary", "uses xsd:integr, which XML Schema datatypes does not define; did you mean xsd:integer?"),
         ("wrong-datatype", "a.ttl", HEAD + SEL_TTL + expand(f"""
 id:event/test-meeting a dk:Event ; rdfs:label "a meeting"@en ; prov:wasDerivedFrom <{SEL}> ;
     dk:date "October 19, 1956" ."""), "shacl", "xsd:date, xsd:gYearMonth or xsd:gYear"),

@@ -38,3 +38,37 @@ def run_check(store: Store, path: Path) -> CheckResult:
 
 def run_checks(store: Store, paths: list[Path]) -> list[CheckResult]:
     return [run_check(store, p) for p in paths]
+
+
+TERMS_QUERY = """SELECT DISTINCT ?term WHERE {
+  { ?s ?term ?o } UNION { ?s ?p ?term FILTER (isIRI(?term)) } UNION
+  { ?s ?p ?o FILTER (isLiteral(?o)) BIND (DATATYPE(?o) AS ?term) }
+}"""
+EXAMPLE_QUERY = """SELECT ?entity ?property ?value ?term WHERE {
+  { ?entity ?property ?value FILTER (?property = ?term) } UNION
+  { ?entity ?property ?value FILTER (?value = ?term) } UNION
+  { ?entity ?property ?value FILTER (isLiteral(?value) && DATATYPE(?value) = ?term) }
+} LIMIT 1"""
+VOCABULARY_CHECK = "standard-vocabulary-terms"
+
+
+def check_standard_terms(store: Store) -> CheckResult:
+    """Terms from a reused vocabulary (SKOS, PROV-O, Web Annotation, ...) that it does not define:
+    one row per such term (`value`), with the subject and property of one triple that uses it. A
+    SPARQL check cannot do this, since the lists of defined terms are not in the graph (see
+    `vocabularies`)."""
+    from .vocabularies import unknown_term
+
+    rows = []
+    for row in store.query(TERMS_QUERY).rows:
+        term = row.get("term")
+        if term is None or term["type"] != "uri" or unknown_term(term["value"]) is None:
+            continue
+        example = store.query(EXAMPLE_QUERY, {"term": term}).rows
+        # the unknown term is the value to show: the fix is there, whether it is used as a property,
+        # a class, an object or a datatype
+        found = {k: example[0][k] for k in ("entity", "property") if example and k in example[0]}
+        rows.append({**found, "value": term})
+    rows.sort(key=lambda r: (r.get("value", {}).get("value", ""), r.get("entity", {}).get("value", "")))
+    return CheckResult(VOCABULARY_CHECK, "Terms from reused vocabularies (SKOS, PROV-O, Web Annotation, ...) "
+                       "that those vocabularies do not define", rows)

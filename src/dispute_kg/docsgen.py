@@ -17,7 +17,10 @@ def checks_markdown(project: Project) -> str:
              "Each check is a SPARQL query under `queries/checks/` that must return no rows; any row is a",
              "failure, reported by `dispute-kg check` as `FAIL name: N violation(s)` with its",
              "`?entity ?property ?value` rows. `check` also runs the SHACL shapes in `shapes/`, the span",
-             "provenance check (every selector's offsets reproduce its quote) and OWL consistency.", "",
+             "provenance check (every selector's offsets reproduce its quote), OWL consistency, and",
+             "`standard-vocabulary-terms`: no term from a reused vocabulary (RDF, RDFS, OWL, XSD, SKOS,",
+             "PROV-O, Web Annotation, DCMI terms, ORG, OWL-Time, schema.org) that the vocabulary does not",
+             "define, such as `skos:altLable` (the unknown term is the row's value).", "",
              "| check | what it guarantees |", "|---|---|"]
     for path in project.check_files:
         lines.append(f"| [`{path.stem}`](../queries/checks/{path.name}) | {check_summary(path)} |")

@@ -125,7 +125,7 @@ class KnowledgeGraph:
         return graph
 
     def check(self, *, shacl: bool = True) -> CheckReport:
-        from .checks import run_checks
+        from .checks import check_standard_terms, run_checks
         from .provenance import check_spans
 
         report = CheckReport()
@@ -134,7 +134,7 @@ class KnowledgeGraph:
 
             result = run_shacl(self.rdflib_graph(), load_shapes(self.project.shape_files))
             report.shacl = result.violations
-        report.checks = run_checks(self.store, self.project.check_files)
+        report.checks = [*run_checks(self.store, self.project.check_files), check_standard_terms(self.store)]
         report.spans = check_spans(self.store)
         from .build import read_manifest
 

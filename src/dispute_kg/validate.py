@@ -4,7 +4,8 @@ The pipeline (DESIGN.md, "Validating new assertions"):
 
 1. parse every input file (errors located to file:line:column) and apply the input rules
    (size, prefixes, no blank nodes, subjects under id/, no ontology or source-text edits);
-2. vocabulary: every dk: term used must be defined by the ontology (closest term suggested);
+2. vocabulary: every dk: term used must be defined by the ontology, and every term of a reused
+   vocabulary (SKOS, PROV-O, ...) by that vocabulary (`vocabularies`; closest term suggested);
 3. neighbourhood: the input's nodes and their outgoing edges in the built store, which already
    holds the OWL 2 RL closure of the current graph, form the part of the graph the input touches;
 4. OWL 2 RL closes ontology + input + that neighbourhood: the new entailments of the input (rules.py,
@@ -786,7 +787,12 @@ def vocabulary(delta: Delta, schema: Schema, loc: Locator) -> list[Problem]:
         if isinstance(o, ox.Literal):
             candidates.append(o.datatype)
         for term in candidates:
-            if not isinstance(term, ox.NamedNode) or not term.value.startswith(DEF) or term.value in defined:
+            if not isinstance(term, ox.NamedNode) or term.value in defined:
+                continue
+            if not term.value.startswith(DEF):
+                problem = _standard_term_problem(s, p, term, schema, loc, seen)
+                if problem:
+                    problems.append(problem)
                 continue
             key = (s.value if isinstance(s, ox.NamedNode) else str(s), term.value)
             if key in seen:
@@ -804,6 +810,27 @@ def vocabulary(delta: Delta, schema: Schema, loc: Locator) -> list[Problem]:
                                     expects="terms defined by the ontology (with an rdfs:label)",
                                     file=file, line=line, column=col))
     return problems
+
+
+def _standard_term_problem(s: Any, p: Any, term: Any, schema: Schema, loc: Locator,
+                           seen: set[tuple[str, str]]) -> Problem | None:
+    """A term from a reused vocabulary (SKOS, PROV-O, ...) that the vocabulary does not define."""
+    from .vocabularies import unknown_term
+
+    if not hasattr(schema, "_used"):
+        schema._used = {t.value for triple in schema.ontology_triples  # type: ignore[attr-defined]
+                        for t in triple if isinstance(t, ox.NamedNode)}
+    found = unknown_term(term.value, schema._used)  # type: ignore[attr-defined]
+    key = (s.value if isinstance(s, ox.NamedNode) else str(s), term.value)
+    if found is None or key in seen:
+        return None
+    seen.add(key)
+    curie, vocabulary, hint = found
+    file, line, col = _locate_term(loc, curie, term.value)
+    return Problem("vocabulary", key[0], f"uses {curie}, which {vocabulary} does not define"
+                   f"{hint or '; see the vocabulary for its terms'}",
+                   path=p.value if term != p else "", value=term.value,
+                   expects=f"terms that {vocabulary} defines", file=file, line=line, column=col)
 
 
 def _locate_term(loc: Locator, curie: str, iri: str) -> tuple[str, int, int]:
