@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from .errors import InputError
 from .namespaces import ID, PREFIXES
-from .terms import Result, Term, iri, literal
+from .terms import Record, Result, Term, iri, literal
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ TYPES = ("iri", "xsd:date", "string", "integer")
 _IRI_FORBIDDEN = frozenset('<>"{}|^`\\')
 
 
-class Parameter:
+class Parameter(Record):
     """One declared parameter: its name, type, whether it is required, and the variable it binds.
 
     `cls` is the IRI of the class a label must resolve into, if the header names one."""
@@ -49,23 +49,18 @@ class Parameter:
     def astuple(self) -> tuple[str, str, bool, str, str, str, str | None]:
         return (self.name, self.type, self.required, self.variable, self.example, self.description, self.cls)
 
-    def __eq__(self, other: object) -> bool:
-        return self.astuple() == other.astuple() if isinstance(other, Parameter) else NotImplemented
-
     def __hash__(self) -> int:
         return hash(self.astuple())
-
-    def __repr__(self) -> str:
-        return "Parameter(" + ", ".join(f"{f}={v!r}" for f, v in zip(self._FIELDS, self.astuple(), strict=True)) + ")"
 
     def usage(self) -> str:
         return f"-p {self.name}={self.example}" if self.example else f"-p {self.name}=VALUE"
 
 
-class StoredQuery:
+class StoredQuery(Record):
     """One stored query: `file` is its path in the project (`queries/claims.rq`), for messages."""
 
     __slots__ = ("defaults", "description", "file", "name", "parameters", "summary", "tags", "text")
+    _FIELDS = ("name", "file", "summary", "description", "tags", "parameters", "defaults", "text")
 
     def __init__(self, name: str, file: str, summary: str, description: str, tags: tuple[str, ...],
                  parameters: tuple[Parameter, ...], defaults: dict[str, str] | None = None,
@@ -73,14 +68,7 @@ class StoredQuery:
         self.name, self.file, self.summary, self.description = name, file, summary, description
         self.tags, self.parameters, self.defaults, self.text = tags, parameters, defaults or {}, text
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, StoredQuery):
-            return NotImplemented
-        return all(getattr(self, a) == getattr(other, a) for a in self.__slots__)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # the text is long: name the query instead
         return f"StoredQuery(name={self.name!r}, file={self.file!r})"
 
     def parameter(self, name: str) -> Parameter | None:

@@ -18,6 +18,8 @@ vouch, the full route (`KnowledgeGraph`) runs, rebuilding the store if its files
 
 from __future__ import annotations
 
+from .terms import Record
+
 DEFAULT_LIMIT = 10000
 DEFAULT_TIMEOUT = 30.0
 # The names in results.WRITERS, repeated so that parsing needs no import (a test holds them equal).
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
     from .terms import Result
 
 
-class Plan:
+class Plan(Record):
     """What a plain `query run` command line asks for."""
 
     __slots__ = ("fmt", "limit", "name", "params", "project", "store", "timeout")
@@ -39,16 +41,6 @@ class Plan:
                  store: str | None = None) -> None:
         self.name, self.params, self.fmt = name, params if params is not None else [], fmt
         self.limit, self.timeout, self.project, self.store = limit, timeout, project, store
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Plan):
-            return NotImplemented
-        return all(getattr(self, f) == getattr(other, f) for f in self._FIELDS)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return "Plan(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in self._FIELDS) + ")"
 
 
 def parse(argv: list[str]) -> Plan | None:

@@ -14,10 +14,29 @@ QuadTerms = tuple[Term, Term, Term, "Term | None"]
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
-class Result:
+class Record:
+    """A plain value class: subclasses name their fields in `_FIELDS` and get equality and a readable
+    repr from them. What dataclasses would give, without the ~10 ms its import costs the quick route."""
+
+    __slots__ = ()
+    _FIELDS: tuple[str, ...] = ()
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in self._FIELDS)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable unless a subclass says otherwise
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in self._FIELDS) + ")"
+
+
+class Result(Record):
     """A query answer in one shape for every backend: `kind` is "select", "ask" or "graph"."""
 
     __slots__ = ("boolean", "kind", "rows", "triples", "truncated", "variables")
+    _FIELDS = ("kind", "variables", "rows", "boolean", "triples", "truncated")
 
     def __init__(self, kind: str, variables: list[str] | None = None, rows: list[dict[str, Term]] | None = None,
                  boolean: bool | None = None, triples: list[tuple[Term, Term, Term]] | None = None,
@@ -28,17 +47,6 @@ class Result:
         self.boolean = boolean
         self.triples: list[tuple[Term, Term, Term]] = triples if triples is not None else []
         self.truncated = truncated
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Result):
-            return NotImplemented
-        return all(getattr(self, a) == getattr(other, a) for a in self.__slots__)
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, like the lists it holds
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{a}={getattr(self, a)!r}" for a in self.__slots__)
-        return f"Result({fields})"
 
     def to_sparql_json(self) -> dict[str, object]:
         if self.kind == "ask":
