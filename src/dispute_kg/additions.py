@@ -509,7 +509,9 @@ def _dedupe(triples: list[tuple]) -> list[tuple]:
 def _record_entailments(project: Project, record: list[tuple]) -> list[tuple]:
     """The OWL 2 RL entailments a rebuild would derive from a history record (agent types and the
     like), so the store after a commit equals a rebuild's."""
-    from .validate import View, load_schema, local_closure, open_store_read_only
+    from .validating.neighbourhood import View, local_closure
+    from .validating.pipeline import open_store_read_only
+    from .validating.schema import load_schema
 
     schema = load_schema(project)
     store = open_store_read_only(project)

@@ -105,7 +105,7 @@ def add_source(project: Project, text_file: Path, *, title: str, published: str,
         project_lock,
     )
     from .rdfio import to_rdflib
-    from .validate import open_store_read_only, validate
+    from .validating.pipeline import open_store_read_only, validate
 
     text_file = Path(text_file)
     try:
