@@ -66,13 +66,13 @@ X = {"x": iri("http://example.org/a")}
 
 
 @pytest.mark.parametrize(("query", "expected"), [
-    ("SELECT ?x WHERE { ?x ?p ?o }", "SELECT ?x WHERE { VALUES (?x) { (<http://example.org/a>) }\n ?x ?p ?o }"),
-    ("SELECT * { ?x ?p ?o }", "SELECT * { VALUES (?x) { (<http://example.org/a>) }\n ?x ?p ?o }"),
-    ("ASK { ?x ?p ?o }", "ASK { VALUES (?x) { (<http://example.org/a>) }\n ?x ?p ?o }"),
+    ("SELECT ?x WHERE { ?x ?p ?o }", "SELECT ?x WHERE { VALUES (?x) { (<http://example.org/a>) }  ?x ?p ?o }"),
+    ("SELECT * { ?x ?p ?o }", "SELECT * { VALUES (?x) { (<http://example.org/a>) }  ?x ?p ?o }"),
+    ("ASK { ?x ?p ?o }", "ASK { VALUES (?x) { (<http://example.org/a>) }  ?x ?p ?o }"),
     ("CONSTRUCT { ?x ?p ?o } WHERE { ?x ?p ?o }",
-     "CONSTRUCT { ?x ?p ?o } WHERE { VALUES (?x) { (<http://example.org/a>) }\n ?x ?p ?o }"),
+     "CONSTRUCT { ?x ?p ?o } WHERE { VALUES (?x) { (<http://example.org/a>) }  ?x ?p ?o }"),
     ("# WHERE { not this one\nSELECT ?x WHERE { ?x ?p '{' }",
-     "# WHERE { not this one\nSELECT ?x WHERE { VALUES (?x) { (<http://example.org/a>) }\n ?x ?p '{' }"),
+     "# WHERE { not this one\nSELECT ?x WHERE { VALUES (?x) { (<http://example.org/a>) }  ?x ?p '{' }"),
 ])
 def test_values_block_opens_the_outermost_where_group(query: str, expected: str) -> None:
     assert bind_values(query, X) == expected

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pyoxigraph as ox
 import pytest
 from conftest import ARTICLE, ROOT
 from hypothesis import HealthCheck, given, settings
@@ -242,6 +243,25 @@ HOSTILE = st.one_of(
 )
 
 
+def assert_only_values_inserted(query, original: str, text: str, value: str, param_name: str) -> None:
+    """`text` is the stored query with one block inserted just inside its WHERE brace, and that block,
+    evaluated on its own, binds only the query's parameter variables, in one row: no value escaped
+    the term it is written in. A value given as a full IRI or a date is bound as exactly that."""
+    head, tail = original[:query.where_at + 1], original[query.where_at + 1:]
+    assert text.startswith(head) and text.endswith(tail) and len(text) > len(original)
+    block = text[len(head):len(text) - len(tail)]
+    solutions = ox.Store().query(f"SELECT * WHERE {{{block}}}")
+    names = {v.value for v in solutions.variables}
+    rows = list(solutions)
+    assert len(rows) == 1 and names <= {p.variable for p in query.parameters}, block
+    param = query.parameter(param_name)
+    term = rows[0][param.variable]
+    if param.type == "xsd:date":
+        assert term == ox.Literal(value, datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date"))
+    elif param.type == "iri" and value.startswith(("http://", "https://")):
+        assert term == ox.NamedNode(value)
+
+
 class Spy:
     """A store wrapper that records every query text it is given."""
 
@@ -270,8 +290,10 @@ def test_hostile_values_never_change_a_query_nor_write(kg, query_name, param_nam
         assert str(exc) and "\n" not in str(exc).split(": ", 1)[0]
         result = None
     assert query.text == original
-    for text in spy.texts:  # the stored query itself or the fixed label-lookup queries, unchanged
-        assert text in (original, LABEL_QUERY, CLASS_LABEL_QUERY, ALL_LABELS_QUERY)
+    for text in spy.texts:
+        if text in (original, LABEL_QUERY, CLASS_LABEL_QUERY, ALL_LABELS_QUERY):
+            continue
+        assert_only_values_inserted(query, original, text, value if param_name in params else None, param_name)
     assert kg.store.count() == before
     if result is not None:
         # Only IRI parameters accept such values (as an IRI that names nothing here): nothing matches.

@@ -1,10 +1,12 @@
 """Stored queries as values, and binding a user's parameter values to them as RDF terms.
 
-A value is checked against the type its parameter declares and turned into one RDF term, which the
-backend binds to the query's variable (pyoxigraph `substitutions`, rdflib `initBindings`, or a
-`VALUES` block for a remote endpoint). The query text is never edited, so no value can change what
-the query does. An IRI parameter also accepts a CURIE (`id:state/japan`) or a label or alias,
-resolved by a query that itself takes the label as a bound term.
+A value is checked against the type its parameter declares and turned into one RDF term; the terms
+are bound to the query's variables by a generated `VALUES` block at the start of its WHERE group,
+each term written with N-Triples escaping after checks that refuse anything that could end it, so no
+value can change what the query does. The same bound text runs on every backend, and the stored
+files themselves run unchanged in grlc. An IRI parameter also accepts a CURIE (`id:state/japan`) or
+a label or alias, resolved by a query that itself takes the label as a bound term (pyoxigraph
+`substitutions`, rdflib `initBindings`).
 
 This is the quick route of `dispute-kg query run`: it imports only import-free modules of the
 package (no re, dataclasses or typing at run time). Reading `queries/*.rq` headers is `catalog`'s.
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from .errors import InputError
 from .namespaces import ID, PREFIXES
-from .terms import Record, Result, Term, iri, literal
+from .terms import Record, Result, Term, insert_values, iri, literal
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -57,16 +59,18 @@ class Parameter(Record):
 
 
 class StoredQuery(Record):
-    """One stored query: `file` is its path in the project (`queries/claims.rq`), for messages."""
+    """One stored query: `file` is its path in the project (`queries/claims.rq`), for messages;
+    `where_at` the offset of the `{` opening its outermost WHERE group, where parameters are bound."""
 
-    __slots__ = ("defaults", "description", "file", "name", "parameters", "summary", "tags", "text")
-    _FIELDS = ("name", "file", "summary", "description", "tags", "parameters", "defaults", "text")
+    __slots__ = ("defaults", "description", "file", "name", "parameters", "summary", "tags", "text", "where_at")
+    _FIELDS = ("name", "file", "summary", "description", "tags", "parameters", "defaults", "text", "where_at")
 
     def __init__(self, name: str, file: str, summary: str, description: str, tags: tuple[str, ...],
                  parameters: tuple[Parameter, ...], defaults: dict[str, str] | None = None,
-                 text: str = "") -> None:
+                 text: str = "", where_at: int | None = None) -> None:
         self.name, self.file, self.summary, self.description = name, file, summary, description
         self.tags, self.parameters, self.defaults, self.text = tags, parameters, defaults or {}, text
+        self.where_at = where_at
 
     def __repr__(self) -> str:  # the text is long: name the query instead
         return f"StoredQuery(name={self.name!r}, file={self.file!r})"
@@ -230,20 +234,33 @@ def bind(query: StoredQuery, params: dict[str, Any], store: Store | None = None)
     return bindings
 
 
+def bound_text(query: StoredQuery, bindings: dict[str, Term]) -> str:
+    """The stored query with its parameters' terms in a VALUES block at the start of its WHERE group.
+
+    The same text works on every backend and in grlc, which rewrites `?_name` variables itself: the
+    parameters are not projected, as pyoxigraph `substitutions` would need, so they stay out of the
+    answer. Each term is written by `terms.term_text`, which refuses any value that could end the
+    term it is written in; the rest of the text is the file's, byte for byte."""
+    if not bindings:
+        return query.text
+    if query.where_at is None:
+        raise InputError("has parameters but no WHERE group to bind them in", path=query.file)
+    return insert_values(query.text, query.where_at, bindings)
+
+
 def run_query(store: Store, query: StoredQuery, params: dict[str, Any] | None = None, *,
               limit: int | None = None, timeout: float | None = None) -> Result:
-    """Bind the parameters and run the stored query, its text unchanged."""
-    bindings = bind(query, params or {}, store)
+    """Bind the parameters and run the stored query."""
+    text = bound_text(query, bind(query, params or {}, store))
     try:
-        result = store.query(query.text, bindings or None, limit=limit, timeout=timeout)
+        result = store.query(text, None, limit=limit, timeout=timeout)
     except InputError as exc:
         raise located(exc, query.file) from None
     return without_parameters(result, {p.variable for p in query.parameters})
 
 
 def without_parameters(result: Result, variables: set[str]) -> Result:
-    """Drop the parameter columns: stored queries project them only because pyoxigraph substitutes
-    projected variables alone; the value given is not part of the answer."""
+    """Drop parameter columns a query author projected anyway: the value given is not part of the answer."""
     if result.kind != "select" or not variables & set(result.variables):
         return result
     result.variables = [v for v in result.variables if v not in variables]

@@ -87,9 +87,14 @@ def load_query(path: Path) -> StoredQuery:
         if isinstance(item, dict):
             defaults.update({str(k): str(v) for k, v in item.items()})
     tags = header.get("tags") or []
+    from .sparqltext import where_brace
+
+    where_at = where_brace(text)
+    if params and where_at is None:
+        raise InputError("a query with parameters needs a WHERE group to bind them in", path=display)
     return StoredQuery(path.stem, display, str(header.get("summary", "")), str(header.get("description", "")),
                        tuple(str(t) for t in (tags if isinstance(tags, list) else [tags])), tuple(params),
-                       defaults, text)
+                       defaults, text, where_at)
 
 
 class Catalog:
@@ -162,6 +167,9 @@ def render_docs(catalog: Catalog) -> str:
              "Run one with `dispute-kg query run NAME [-p name=value ...] [--format table|csv|tsv|json|xml]`,",
              "or from Python with `KnowledgeGraph.open().run(NAME, name=value)`. An IRI parameter also takes",
              "a CURIE such as `id:state/japan`, a label (`Japan`) or an alias (`USSR`, `Etorofu`).", "",
+             "The headers and variables follow grlc's conventions (`?_name_iri` required, `?__name_xsd_date`",
+             "optional), and the files run unchanged in grlc: `tests/test_grlc.py` checks that grlc reads the",
+             "same parameters and that the queries it rewrites give the same answers.", "",
              "| query | summary | parameters |", "|---|---|---|"]
     queries = catalog.all()
     for q in queries:

@@ -25,18 +25,19 @@ if TYPE_CHECKING:
     from .project import Project
 
 INDEX_NAME = "query-index.marshal"
-FORMAT = 1
+FORMAT = 2
 
 
 def _encode(query: StoredQuery) -> dict[str, object]:
     return {"name": query.name, "file": query.file, "summary": query.summary, "description": query.description,
             "tags": list(query.tags), "parameters": [list(p.astuple()) for p in query.parameters],
-            "defaults": dict(query.defaults), "text": query.text}
+            "defaults": dict(query.defaults), "text": query.text, "where_at": query.where_at}
 
 
 def _decode(entry: dict) -> StoredQuery:
     return StoredQuery(entry["name"], entry["file"], entry["summary"], entry["description"], tuple(entry["tags"]),
-                       tuple(Parameter(*p) for p in entry["parameters"]), dict(entry["defaults"]), entry["text"])
+                       tuple(Parameter(*p) for p in entry["parameters"]), dict(entry["defaults"]), entry["text"],
+                       entry["where_at"])
 
 
 def _folder_mtime(path: str) -> int | None:

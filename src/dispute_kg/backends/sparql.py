@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import socket
 import urllib.error
 import urllib.parse
@@ -32,6 +31,10 @@ from typing import Any
 from ..errors import BackendUnavailable, InputError, QueryTimeout
 from ..sparqltext import query_form, where_brace
 from ..store import QuadTerms, Result, Selector, Term
+from ..terms import insert_values as insert_values
+from ..terms import iri_text as iri_text
+from ..terms import term_text as term_text
+from ..terms import values_block as values_block
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -42,72 +45,6 @@ BATCH = 5000
 
 ENV_USER, ENV_PASSWORD, ENV_TOKEN = "DISPUTE_KG_SPARQL_USER", "DISPUTE_KG_SPARQL_PASSWORD", "DISPUTE_KG_SPARQL_TOKEN"
 
-_IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\]')
-_LANG = re.compile(r"[A-Za-z]+(-[A-Za-z0-9]+)*")
-_VAR = re.compile(r"[A-Za-z0-9_]+")
-_BNODE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
-
-
-# -- terms as SPARQL text ---------------------------------------------------------------------
-def _escape_string(value: str) -> str:
-    out = []
-    for ch in value:
-        code = ord(ch)
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == '"':
-            out.append('\\"')
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif code < 0x20 or code == 0x7F:
-            out.append(f"\\u{code:04X}")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def iri_text(value: str) -> str:
-    if not value or _IRI_BAD.search(value):
-        raise InputError(f"cannot send {value!r} as an IRI: it contains a character IRIs may not contain")
-    return f"<{value}>"
-
-
-def term_text(term: Term) -> str:
-    """One term in SPARQL/N-Triples syntax, refusing anything that could not round-trip."""
-    kind = term.get("type")
-    if kind == "uri":
-        return iri_text(term["value"])
-    if kind == "bnode":
-        if not _BNODE.fullmatch(term["value"]):
-            raise InputError(f"cannot send blank node label {term['value']!r}")
-        return f"_:{term['value']}"
-    if kind in ("literal", "typed-literal"):
-        text = f'"{_escape_string(term["value"])}"'
-        if term.get("xml:lang"):
-            if not _LANG.fullmatch(term["xml:lang"]):
-                raise InputError(f"{term['xml:lang']!r} is not a language tag")
-            return f"{text}@{term['xml:lang']}"
-        if term.get("datatype") and term["datatype"] != XSD_STRING:
-            return f"{text}^^{iri_text(term['datatype'])}"
-        return text
-    raise InputError(f"cannot send a term of type {kind!r}")
-
-
-def values_block(bindings: Mapping[str, Term]) -> str:
-    """`VALUES (?a ?b) { (<x> "y") }` for one row of bindings; blank nodes cannot be bound."""
-    names = []
-    for name in bindings:
-        if not _VAR.fullmatch(name):
-            raise InputError(f"{name!r} is not a SPARQL variable name")
-        if bindings[name].get("type") == "bnode":
-            raise InputError(f"cannot bind ?{name} to a blank node on a remote endpoint")
-        names.append(name)
-    row = " ".join(term_text(bindings[n]) for n in names)
-    return f"VALUES ({' '.join('?' + n for n in names)}) {{ ({row}) }}"
 
 
 def bind_values(sparql: str, bindings: Mapping[str, Term] | None) -> str:
@@ -117,7 +54,9 @@ def bind_values(sparql: str, bindings: Mapping[str, Term] | None) -> str:
     brace = where_brace(sparql)
     if brace is None:
         raise InputError("cannot bind parameters: the query has no WHERE group")
-    return f"{sparql[:brace + 1]} {values_block(bindings)}\n{sparql[brace + 1:]}"
+    if any(t.get("type") == "bnode" for t in bindings.values()):
+        raise InputError("cannot bind a variable to a blank node on a remote endpoint")
+    return insert_values(sparql, brace, dict(bindings))
 
 
 def normalise(term: Term) -> Term:
