@@ -35,7 +35,7 @@ from synthetic import generate_project  # noqa: E402
 def example_params(kg, query) -> dict[str, str]:
     """The documented examples of required parameters; an IRI example the graph does not have (a synthetic
     graph has other entities) is replaced by the first entity of the parameter's class, or the first state."""
-    from dispute_kg.catalog import to_term
+    from dispute_kg.binding import to_term
     from dispute_kg.errors import InputError
 
     params = {}

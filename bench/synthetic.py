@@ -15,15 +15,16 @@ import shutil
 import sys
 from pathlib import Path
 
+from dispute_kg.namespaces import DEF, ID, PREFIXES
+
 ROOT = Path(__file__).resolve().parent.parent
-DK = "https://w3id.org/dispute-kg/def#"
-ID = "https://w3id.org/dispute-kg/id/"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-PROV = "http://www.w3.org/ns/prov#wasDerivedFrom"
-OA = "http://www.w3.org/ns/oa#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-DCT = "http://purl.org/dc/terms/"
+DK = DEF
+RDF_TYPE = PREFIXES["rdf"] + "type"
+LABEL = PREFIXES["rdfs"] + "label"
+PROV = PREFIXES["prov"] + "wasDerivedFrom"
+OA = PREFIXES["oa"]
+XSD = PREFIXES["xsd"]
+DCT = PREFIXES["dct"]
 
 UNITS_PER_SOURCE = 250
 SYLLABLES = ["ka", "ri", "to", "mu", "sha", "ne", "lo", "vi", "da", "gor", "an", "is", "tek", "bel", "ru", "mo"]

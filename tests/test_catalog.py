@@ -8,18 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from dispute_kg.catalog import (
-    Catalog,
-    Parameter,
-    bind,
-    load_query,
-    parameter_variables,
-    parse_variable,
-    python_value,
-    render_docs,
-    resolve_label,
-    to_term,
-)
+from dispute_kg.binding import Parameter, bind, parse_variable, resolve_label, to_term
+from dispute_kg.catalog import Catalog, load_query, parameter_variables, python_value, render_docs
 from dispute_kg.errors import InputError
 from dispute_kg.headers import read_header
 from dispute_kg.namespaces import ID

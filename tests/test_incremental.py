@@ -21,12 +21,9 @@ from dispute_kg.project import Project
 from dispute_kg.validate import full_validation, load_schema, validate
 
 ROOT = Path(__file__).resolve().parent.parent
-DK = "https://w3id.org/dispute-kg/def#"
-ID = "https://w3id.org/dispute-kg/id/"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-PROV = "http://www.w3.org/ns/prov#wasDerivedFrom"
+sys.path.insert(0, str(ROOT / "bench"))
+from synthetic import DK, ID, LABEL, PROV, XSD, generate_project  # noqa: E402
+from synthetic import RDF_TYPE as TYPE  # noqa: E402
 
 
 def _trim_registry(root: Path) -> None:
@@ -52,9 +49,6 @@ def _trim_registry(root: Path) -> None:
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    sys.path.insert(0, str(ROOT / "bench"))
-    from synthetic import generate_project
-
     root = generate_project(tmp_path_factory.mktemp("synthetic") / "project", 250, seed=11)
     _trim_registry(root)
     report = build(Project.open(root))

@@ -11,7 +11,8 @@ from conftest import ARTICLE, ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dispute_kg.catalog import ALL_LABELS_QUERY, CLASS_LABEL_QUERY, LABEL_QUERY, Catalog, run_query
+from dispute_kg.binding import ALL_LABELS_QUERY, CLASS_LABEL_QUERY, LABEL_QUERY, run_query
+from dispute_kg.catalog import Catalog
 from dispute_kg.errors import InputError
 from dispute_kg.namespaces import ID
 

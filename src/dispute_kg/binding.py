@@ -49,7 +49,7 @@ class Parameter(Record):
         self.example, self.description, self.cls = example, description, cls
 
     def astuple(self) -> tuple[str, str, bool, str, str, str, str | None]:
-        return (self.name, self.type, self.required, self.variable, self.example, self.description, self.cls)
+        return tuple(getattr(self, f) for f in self._FIELDS)  # type: ignore[return-value]
 
     def __hash__(self) -> int:
         return hash(self.astuple())

@@ -1,6 +1,6 @@
 """The stored-query catalogue: `queries/*.rq` read into `StoredQuery` values, and their docs.
 
-Binding values to a query's parameters lives in `binding` (re-exported here), which the quick route
+Binding values to a query's parameters lives in `binding`, which the quick route
 of `dispute-kg query run` imports without this module: reading headers needs `re`, and the quick
 route reads the headers from the index `build` writes instead (see `quickindex`).
 """
@@ -11,22 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .binding import ALL_LABELS_QUERY as ALL_LABELS_QUERY
-from .binding import CLASS_LABEL_QUERY as CLASS_LABEL_QUERY
-from .binding import LABEL_QUERY as LABEL_QUERY
-from .binding import TYPES as TYPES
-from .binding import XSD
-from .binding import Parameter as Parameter
-from .binding import StoredQuery as StoredQuery
-from .binding import bind as bind
-from .binding import expand_curie as expand_curie
-from .binding import located as located
-from .binding import parse_param_pairs as parse_param_pairs
-from .binding import parse_variable as parse_variable
-from .binding import resolve_label as resolve_label
-from .binding import run_query as run_query
-from .binding import to_term as to_term
-from .binding import without_parameters as without_parameters
+from .binding import XSD, Parameter, StoredQuery, parse_variable
 from .errors import InputError
 from .headers import read_header
 from .store import Result, Term

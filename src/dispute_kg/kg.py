@@ -97,7 +97,7 @@ class KnowledgeGraph:
     def run_result(self, name: str, params: dict[str, Any] | None = None, *, limit: int | None = None,
                    timeout: float | None = None) -> Result:
         """Run a stored query with its parameters bound as RDF terms; the raw `Result`."""
-        from .catalog import run_query
+        from .binding import run_query
 
         return run_query(self.store, self.catalog.get(name), params, limit=limit, timeout=timeout)
 

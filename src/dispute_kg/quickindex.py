@@ -68,7 +68,8 @@ def refresh(project: Project) -> bool:
     if not fresh or not project.store_path.is_dir():
         index_path.unlink(missing_ok=True)  # the store is not known to match the files: no quick route
         return False
-    query_files = [(project.relpath(p), p.stat().st_size, p.stat().st_mtime_ns) for p in project.query_files]
+    query_files = [(project.relpath(p), st.st_size, st.st_mtime_ns) for p in project.query_files
+                   for st in [p.stat()]]
     catalog = Catalog(project.query_files)
     queries = {}
     for name in catalog.names():

@@ -59,7 +59,7 @@ def _catalog(ctx: Context):
 
 
 def _params(pairs: tuple[str, ...]) -> dict[str, str]:
-    from ..catalog import parse_param_pairs
+    from ..binding import parse_param_pairs
 
     return parse_param_pairs(pairs)
 
@@ -185,7 +185,7 @@ def sparql(ctx: Context, query_text: str, fmt: str, limit: int, timeout: float, 
 
     Example: dispute-kg sparql 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }'
     """
-    from ..catalog import located
+    from ..binding import located
 
     text, label = query_text, "query"
     if query_text.startswith("@"):

@@ -279,10 +279,7 @@ def _standard_term_problem(s: Any, p: Any, term: Any, schema: Schema, loc: Locat
     """A term from a reused vocabulary (SKOS, PROV-O, ...) that the vocabulary does not define."""
     from ..vocabularies import unknown_term
 
-    if not hasattr(schema, "_used"):
-        schema._used = {t.value for triple in schema.ontology_triples  # type: ignore[attr-defined]
-                        for t in triple if isinstance(t, ox.NamedNode)}
-    found = unknown_term(term.value, schema._used)  # type: ignore[attr-defined]
+    found = unknown_term(term.value, schema.used_terms)
     key = (s.value if isinstance(s, ox.NamedNode) else str(s), term.value)
     if found is None or key in seen:
         return None

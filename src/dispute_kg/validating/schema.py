@@ -22,6 +22,7 @@ class Schema:
     defined_terms: set[str]  # dk: terms with an rdfs:label
     shapes: Any  # rdflib graph of the shapes
     shape_paths: ShapePaths
+    used_terms: frozenset[str] = frozenset()  # every IRI the ontology mentions, from any vocabulary
 
 
 _SCHEMA: dict[str, Schema] = {}
@@ -53,6 +54,7 @@ def load_schema(project: Project) -> Schema:
     defined = {s.value for s, p, _ in triples if p == RDFS_LABEL and isinstance(s, ox.NamedNode)
                and s.value.startswith(DEF)}
     shapes = load_shapes(project.shape_files)
-    schema = Schema(triples, reasoning, defined, shapes, ShapePaths(shapes))
+    used = frozenset(t.value for triple in triples for t in triple if isinstance(t, ox.NamedNode))
+    schema = Schema(triples, reasoning, defined, shapes, ShapePaths(shapes), used)
     _SCHEMA[key] = schema
     return schema
