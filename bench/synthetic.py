@@ -192,6 +192,8 @@ def _write_source(dest: Path, src: _Source, publisher: str, title: str) -> None:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) != 3 or not sys.argv[2].isdigit():
+        raise SystemExit("usage: python bench/synthetic.py DEST TRIPLES   (e.g. /tmp/synthetic-100k 100000)")
     target, size = Path(sys.argv[1]), int(sys.argv[2])
     generate_project(target, size)
     print(f"wrote {target}")
