@@ -4,7 +4,7 @@
     python bench/build_scale.py --sizes 100000 --latency-size 100000 --runs 5
 
 For each size: generate a synthetic project (bench/synthetic.py, fixed seed), then time
-`dispute_kg.build.build` (read and parse every file, OWL 2 RL closure, write the Oxigraph store; the
+`dispute_kg.project.build.build` (read and parse every file, OWL 2 RL closure, write the Oxigraph store; the
 reasoner is chosen as `dispute-kg build` chooses it: rules above 50k asserted triples) and, separately,
 each QC check on the built store (bounded by --check-timeout). `dispute-kg build` then also
 validates with SHACL (pyshacl over rdflib), which is not part of the number: see docs/scaling.md.
@@ -35,8 +35,8 @@ from synthetic import generate_project  # noqa: E402
 def example_params(kg, query) -> dict[str, str]:
     """The documented examples of required parameters; an IRI example the graph does not have (a synthetic
     graph has other entities) is replaced by the first entity of the parameter's class, or the first state."""
-    from dispute_kg.binding import to_term
     from dispute_kg.errors import InputError
+    from dispute_kg.query.binding import to_term
 
     params = {}
     for p in query.parameters:
@@ -53,8 +53,8 @@ def example_params(kg, query) -> dict[str, str]:
 
 
 def build_once(root: Path, size: int, check_timeout: float) -> dict:
-    from dispute_kg.build import build
-    from dispute_kg.project import Project
+    from dispute_kg.project.build import build
+    from dispute_kg.project.folder import Project
 
     t = time.monotonic()
     generate_project(root, size)

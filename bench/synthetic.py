@@ -15,7 +15,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from dispute_kg.namespaces import DEF, ID, PREFIXES
+from dispute_kg.rdf.namespaces import DEF, ID, PREFIXES
 
 ROOT = Path(__file__).resolve().parent.parent
 DK = DEF

@@ -65,9 +65,9 @@ def full_child(root: str, input_path: str) -> None:
     """Run in a child process: pyshacl over the whole store plus the input; print seconds as JSON."""
     import pyoxigraph as ox
 
-    from dispute_kg.project import Project
-    from dispute_kg.rdfio import quads_to_graph, to_rdflib
-    from dispute_kg.validation import load_shapes, run_shacl
+    from dispute_kg.project.folder import Project
+    from dispute_kg.rdf.files import quads_to_graph, to_rdflib
+    from dispute_kg.validation.shacl import load_shapes, run_shacl
 
     project = Project.open(root)
     started = time.perf_counter()
@@ -98,9 +98,9 @@ def run_full(root: Path, input_path: Path, budget: float) -> dict:
 def bench(size: int, workdir: Path, budget: float, runs: int) -> dict:
     from synthetic import generate_project
 
-    from dispute_kg.build import build
-    from dispute_kg.project import Project
-    from dispute_kg.validate import validate
+    from dispute_kg.project.build import build
+    from dispute_kg.project.folder import Project
+    from dispute_kg.validation.pipeline import validate
 
     root = workdir / f"synthetic-{size}"
     if not (root / ".dispute-kg" / "manifest.json").exists():

@@ -30,8 +30,8 @@ def copy_project(dest: Path) -> Path:
 @pytest.fixture(scope="session")
 def built_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A built copy of the shipped project, shared read-only by the tests that only query it."""
-    from dispute_kg.build import build
-    from dispute_kg.project import Project
+    from dispute_kg.project.build import build
+    from dispute_kg.project.folder import Project
 
     root = copy_project(tmp_path_factory.mktemp("shipped"))
     build(Project.open(root))
@@ -49,8 +49,8 @@ def kg(built_project: Path):
 @pytest.fixture(scope="session")
 def built_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A built copy of the shipped project that tests copy (store included) instead of rebuilding."""
-    from dispute_kg.build import build
-    from dispute_kg.project import Project
+    from dispute_kg.project.build import build
+    from dispute_kg.project.folder import Project
 
     root = copy_project(tmp_path_factory.mktemp("template") / "project")
     build(Project.open(root))

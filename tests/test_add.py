@@ -14,11 +14,11 @@ import pytest
 from conftest import run_cli
 from test_validate import GOOD, HEAD, SEL, expand, position, tree_hash
 
-from dispute_kg.additions import add, history, retract
-from dispute_kg.build import build
 from dispute_kg.errors import CheckFailed, InputError
 from dispute_kg.kg import KnowledgeGraph
-from dispute_kg.project import Project
+from dispute_kg.project.additions import add, history, retract
+from dispute_kg.project.build import build
+from dispute_kg.project.folder import Project
 
 
 def store_quads(root: Path) -> set[str]:
@@ -71,7 +71,7 @@ def test_add_commits_files_record_and_store_like_a_rebuild(built, tmp_path):
     # only what was new is stored: the selection already existed in the article's file
     assert report.duplicates and addition.triples == len(report.new_triples) < report.triples
     # deterministic: serialising the same triples again gives the same bytes
-    from dispute_kg.additions import _serialise
+    from dispute_kg.project.additions import _serialise
 
     assert _serialise(sorted(report.new_triples, key=lambda t: tuple(map(str, t))),
                       assertions.read_text().split("PREFIX", 1)[0]) == assertions.read_bytes()

@@ -16,9 +16,10 @@ from conftest import run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dispute_kg.backends.sparql import SparqlStore, bind_values, term_text
 from dispute_kg.errors import BackendUnavailable, CapabilityError, InputError, QueryTimeout
-from dispute_kg.store import Selector, iri, literal, open_store, parse_selector
+from dispute_kg.rdf.terms import iri, literal
+from dispute_kg.stores.base import Selector, open_store, parse_selector
+from dispute_kg.stores.sparql import SparqlStore, bind_values, term_text
 
 
 # -- selectors ---------------------------------------------------------------------------------------
@@ -211,7 +212,7 @@ def test_an_unreachable_endpoint_exits_3(built_project: Path) -> None:
 
 # -- push --------------------------------------------------------------------------------------------
 def test_push_copies_every_graph_and_verifies_counts(kg, tmp_path: Path) -> None:
-    from dispute_kg.push import graph_counts, push
+    from dispute_kg.project.push import graph_counts, push
 
     target = open_store(f"oxigraph:{tmp_path / 'copy'}")
     seen: list[tuple[int, int]] = []

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
-from dispute_kg.build import build
 from dispute_kg.kg import KnowledgeGraph
-from dispute_kg.project import Project
+from dispute_kg.project.build import build
+from dispute_kg.project.folder import Project
 
 ARTICLE_TTL = "data/assertions/urdupoint-2021-10-18.ttl"
 ID = "https://w3id.org/dispute-kg/id/"

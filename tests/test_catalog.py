@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from dispute_kg.binding import Parameter, bind, parse_variable, resolve_label, to_term
-from dispute_kg.catalog import Catalog, load_query, parameter_variables, python_value, render_docs
 from dispute_kg.errors import InputError
-from dispute_kg.headers import read_header
-from dispute_kg.namespaces import ID
+from dispute_kg.query.binding import Parameter, bind, parse_variable, resolve_label, to_term
+from dispute_kg.query.catalog import Catalog, load_query, parameter_variables, python_value, render_docs
+from dispute_kg.query.headers import read_header
+from dispute_kg.rdf.namespaces import ID
 
 CONTRACT = {"claims", "disputed-territories", "agreements", "agreement-provisions", "positions", "statements",
             "timeline", "provenance", "sources", "entity"}
@@ -130,7 +130,7 @@ def test_unknown_label_lists_candidates(kg) -> None:
 
 
 def test_ambiguous_label_lists_the_candidates() -> None:
-    from dispute_kg.backends.oxigraph import OxigraphStore
+    from dispute_kg.stores.oxigraph import OxigraphStore
 
     store = OxigraphStore.in_memory()
     label = {"type": "uri", "value": "http://www.w3.org/2000/01/rdf-schema#label"}

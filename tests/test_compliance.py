@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from conftest import oxigraph_serve, run_cli
 
-from dispute_kg.catalog import Catalog
-from dispute_kg.checks import run_check
 from dispute_kg.kg import KnowledgeGraph
-from dispute_kg.store import open_store
+from dispute_kg.query.catalog import Catalog
+from dispute_kg.stores.base import open_store
+from dispute_kg.validation.checks import run_check
 
 
 @pytest.fixture(scope="session")
@@ -108,7 +108,7 @@ def test_check_gives_identical_rows_on_every_backend(stores, path: Path) -> None
 def test_every_graph_arrived_with_the_same_triple_count(built_project: Path, remote: str) -> None:
     local = open_store(None, project=KnowledgeGraph.open(project=built_project).project, read_only=True)
     target = open_store(remote)
-    from dispute_kg.push import graph_counts
+    from dispute_kg.project.push import graph_counts
 
     counts = graph_counts(local)
     assert "https://w3id.org/dispute-kg/graph/inferred" in counts
@@ -160,8 +160,8 @@ def test_hostile_parameter_values_never_change_the_remote_store(stores, value: s
 
 def test_check_finds_an_inconsistency_on_the_remote_store(project_copy: Path, tmp_path: Path) -> None:
     """Japan typed a person too (State and Person are disjoint): `check` on the remote store fails."""
-    from dispute_kg.build import build
-    from dispute_kg.project import Project
+    from dispute_kg.project.build import build
+    from dispute_kg.project.folder import Project
 
     extra = project_copy / "data" / "assertions" / "broken.ttl"
     extra.write_text("<https://w3id.org/dispute-kg/id/state/japan> a <https://w3id.org/dispute-kg/def#Person> .\n")

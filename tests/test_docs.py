@@ -7,8 +7,8 @@ import shlex
 import pytest
 from conftest import ROOT, run_cli
 
-from dispute_kg.docsgen import command_names, pages
-from dispute_kg.project import Project
+from dispute_kg.cli.docsgen import command_names, pages
+from dispute_kg.project.folder import Project
 
 
 def test_generated_pages_are_fresh():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import run_cli
 
-from dispute_kg.fastpath import Plan, parse
+from dispute_kg.cli.fastpath import Plan, parse
 
 
 @pytest.mark.parametrize("argv,expected", [

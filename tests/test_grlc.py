@@ -8,9 +8,9 @@ import grlc.gquery as gq
 import pytest
 from conftest import ROOT
 
-from dispute_kg.binding import to_term
-from dispute_kg.catalog import Catalog
-from dispute_kg.terms import Result
+from dispute_kg.query.binding import to_term
+from dispute_kg.query.catalog import Catalog
+from dispute_kg.rdf.terms import Result
 
 ENDPOINT = "http://127.0.0.1:9/sparql"  # grlc wants one; nothing is sent (no `enumerate` decorators)
 CATALOG = Catalog(sorted((ROOT / "queries").glob("*.rq")))

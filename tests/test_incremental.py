@@ -16,9 +16,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from dispute_kg.build import build
-from dispute_kg.project import Project
-from dispute_kg.validate import full_validation, load_schema, validate
+from dispute_kg.project.build import build
+from dispute_kg.project.folder import Project
+from dispute_kg.validation.pipeline import full_validation, validate
+from dispute_kg.validation.schema import load_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))

@@ -8,7 +8,7 @@ import pytest
 import rdflib
 from conftest import ARTICLE, ROOT
 
-from dispute_kg.provenance import sentences
+from dispute_kg.validation.provenance import sentences
 
 OA = rdflib.Namespace("http://www.w3.org/ns/oa#")
 

@@ -11,10 +11,10 @@ from conftest import ARTICLE, ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dispute_kg.binding import ALL_LABELS_QUERY, CLASS_LABEL_QUERY, LABEL_QUERY, run_query
-from dispute_kg.catalog import Catalog
 from dispute_kg.errors import InputError
-from dispute_kg.namespaces import ID
+from dispute_kg.query.binding import ALL_LABELS_QUERY, CLASS_LABEL_QUERY, LABEL_QUERY, run_query
+from dispute_kg.query.catalog import Catalog
+from dispute_kg.rdf.namespaces import ID
 
 ISLANDS = {"Iturup", "Kunashir", "Shikotan", "Habomai"}  # "Japan lays claims to the Iturup, Kunashir, ..."
 

@@ -14,7 +14,7 @@ from conftest import ROOT, run_cli
 from rdflib.query import Result as RdflibResult
 
 from dispute_kg.cli.common import cli
-from dispute_kg.namespaces import ID
+from dispute_kg.rdf.namespaces import ID
 
 ISLANDS = {"Iturup", "Kunashir", "Shikotan", "Habomai"}
 
@@ -65,8 +65,8 @@ def test_graph_formats_parse_back(invoke, fmt: str, rdflib_format: str) -> None:
 
 def test_ask_formats() -> None:
     # Written directly: the oxigraph backend does not yet turn pyoxigraph 0.5's QueryBoolean into an answer.
-    from dispute_kg.results import write
-    from dispute_kg.store import Result
+    from dispute_kg.query.results import write
+    from dispute_kg.rdf.terms import Result
 
     for answer in (True, False):
         for fmt in ("json", "xml"):
@@ -113,7 +113,7 @@ def test_docs_check(invoke) -> None:
 
 
 def _examples() -> list[str]:
-    from dispute_kg.cli import query_cmds
+    from dispute_kg.cli import query as query_cmds
 
     found = []
     for obj in (query_cmds.query, query_cmds.list_queries, query_cmds.show_query, query_cmds.run_query,

@@ -15,15 +15,15 @@ from conftest import tree_hash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dispute_kg.build import build
-from dispute_kg.catalog import Catalog
-from dispute_kg.project import Project
-from dispute_kg.quickindex import INDEX_NAME, lookup, refresh
+from dispute_kg.project.build import build
+from dispute_kg.project.folder import Project
+from dispute_kg.query.catalog import Catalog
+from dispute_kg.query.index import INDEX_NAME, lookup, refresh
 
 # Modules the quick route must not load: each costs milliseconds, together more than the query.
 HEAVY = {"dataclasses", "typing", "re", "json", "hashlib", "pathlib", "textwrap", "threading", "click",
-         "rdflib", "pyshacl", "owlrl", "SPARQLWrapper", "dispute_kg.kg", "dispute_kg.catalog",
-         "dispute_kg.project", "dispute_kg.store", "dispute_kg.build"}
+         "rdflib", "pyshacl", "owlrl", "SPARQLWrapper", "dispute_kg.kg", "dispute_kg.query.catalog",
+         "dispute_kg.project.folder", "dispute_kg.stores.base", "dispute_kg.project.build"}
 
 
 def run_traced(project: Path, *args: str) -> tuple[subprocess.CompletedProcess, set[str], str]:
@@ -47,7 +47,7 @@ def index(root: Path) -> Path:
 def test_the_quick_route_loads_only_pyoxigraph_and_light_modules(built_project):
     proc, imported, stderr = run_traced(built_project, "query", "run", "claims", "-p", "state=Japan")
     assert proc.returncode == 0, stderr
-    assert "pyoxigraph" in imported and "dispute_kg.quickindex" in imported
+    assert "pyoxigraph" in imported and "dispute_kg.query.index" in imported
     assert not imported & HEAVY, sorted(imported & HEAVY)
     territories = {line.split()[1] for line in proc.stdout.splitlines() if line.startswith("territoryLabel")}
     assert territories == {"Habomai", "Shikotan", "Kunashir", "Iturup"}
@@ -182,7 +182,7 @@ def test_new_data_is_seen_at_once_and_the_store_rebuilt(built_copy):
         '<http://www.w3.org/2004/02/skos/core#altLabel> "Nippon"@en .\n', encoding="utf-8")
     proc, imported, err = run_traced(built_copy, "query", "run", "claims", "-p", "state=Nippon", "-f", "csv")
     assert proc.returncode == 0, err
-    assert "dispute_kg.build" in imported
+    assert "dispute_kg.project.build" in imported
     assert len(proc.stdout.splitlines()) == 5  # the header and the four islands
     proc, imported, err = run_traced(built_copy, "query", "run", "claims", "-p", "state=Nippon", "-f", "csv")
     assert "dispute_kg.kg" not in imported and len(proc.stdout.splitlines()) == 5
@@ -191,7 +191,7 @@ def test_new_data_is_seen_at_once_and_the_store_rebuilt(built_copy):
 def test_add_leaves_an_index_that_shows_the_addition(built_copy, tmp_path):
     from test_validate import GOOD
 
-    from dispute_kg.additions import add
+    from dispute_kg.project.additions import add
 
     path = tmp_path / "good.ttl"
     path.write_text(GOOD, encoding="utf-8")
@@ -223,8 +223,8 @@ def test_refresh_leaves_no_index_for_a_store_that_does_not_match(built_copy):
 
 
 def test_the_fast_parser_knows_every_output_format():
-    from dispute_kg.fastpath import FORMATS
-    from dispute_kg.results import WRITERS
+    from dispute_kg.cli.fastpath import FORMATS
+    from dispute_kg.query.results import WRITERS
 
     assert FORMATS == tuple(WRITERS)
 
@@ -235,7 +235,7 @@ CELL = st.lists(st.text(alphabet="xé字-", min_size=1, max_size=25), max_size=1
 @settings(max_examples=500, deadline=None)
 @given(text=CELL, width=st.integers(min_value=1, max_value=30))
 def test_table_wrapping_matches_textwrap(text, width):
-    from dispute_kg.results import wrap
+    from dispute_kg.query.results import wrap
 
     expected = [line.rstrip(" ") for line in
                 textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False)] or [""]

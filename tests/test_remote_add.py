@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, free_port, oxigraph_serve, run_cli, tree_hash
 
-from dispute_kg.store import open_store
+from dispute_kg.stores.base import open_store
 
 EXAMPLES = ROOT / "docs" / "examples"
 POSITION = "https://w3id.org/dispute-kg/id/position/russia-sovereignty-not-negotiable-2021-10-19"

@@ -10,10 +10,10 @@ import pyoxigraph as ox
 import pytest
 from conftest import ROOT
 
-from dispute_kg.build import inferred_quads, load_project_quads
-from dispute_kg.namespaces import DEF, ID, INFERRED_GRAPH
-from dispute_kg.project import Project
-from dispute_kg.rules import UnsupportedAxioms, ox_select, read_axioms, rules_closure, updates
+from dispute_kg.project.build import inferred_quads, load_project_quads
+from dispute_kg.project.folder import Project
+from dispute_kg.rdf.namespaces import DEF, ID, INFERRED_GRAPH
+from dispute_kg.reasoning.rules import UnsupportedAxioms, ox_select, read_axioms, rules_closure, updates
 
 sys.path.insert(0, str(ROOT / "bench"))
 from synthetic import generate_project
@@ -107,8 +107,8 @@ def test_an_axiom_the_rules_do_not_implement_is_refused_and_auto_falls_back(arti
 
 
 def test_build_with_the_rules_reasoner_stores_the_same_graph(project_copy: Path, monkeypatch) -> None:
-    from dispute_kg.build import build
     from dispute_kg.kg import KnowledgeGraph
+    from dispute_kg.project.build import build
 
     project = Project.open(project_copy)
     owlrl_report = build(project, force=True)

@@ -22,7 +22,7 @@ import pytest
 import rdflib
 from conftest import run_cli
 
-from dispute_kg.server import Settings, call, has_service, make_app, negotiate
+from dispute_kg.http.server import Settings, call, has_service, make_app, negotiate
 
 CLAIMS = "/api/queries/claims?state=Japan"
 SELECT = "SELECT ?s ?label WHERE { ?s a <https://w3id.org/dispute-kg/def#Island> ; " \
@@ -203,10 +203,10 @@ def test_service_clause_is_refused_unless_allowed(kg) -> None:
 
 def writable_copy(built_project: Path):
     """The built graph in a fresh in-memory Oxigraph store that updates may change."""
-    from dispute_kg.backends.oxigraph import OxigraphStore
     from dispute_kg.kg import KnowledgeGraph
-    from dispute_kg.project import Project
-    from dispute_kg.store import parse_selector
+    from dispute_kg.project.folder import Project
+    from dispute_kg.stores.base import parse_selector
+    from dispute_kg.stores.oxigraph import OxigraphStore
 
     with KnowledgeGraph.open(project=built_project) as source:
         store = OxigraphStore.in_memory()

@@ -12,11 +12,11 @@ import pytest
 from conftest import run_cli
 from test_validate import HEAD, expand, selection, tree_hash
 
-from dispute_kg.additions import add, history, retract
 from dispute_kg.errors import InputError
 from dispute_kg.kg import KnowledgeGraph
-from dispute_kg.project import Project
-from dispute_kg.sources import add_source
+from dispute_kg.project.additions import add, history, retract
+from dispute_kg.project.folder import Project
+from dispute_kg.project.sources import add_source
 
 TEXT = ("Example Wire, 19 October 2021 (EXAMPLE TEXT, NOT A REAL REPORT)\n\n"
         "TOKYO - Japan wants to resolve the territorial issue and conclude a peace treaty with Russia, "

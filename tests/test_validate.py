@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import ARTICLE, copy_project, run_cli, tree_hash
 
-from dispute_kg.additions import add
-from dispute_kg.build import build
-from dispute_kg.project import Project
+from dispute_kg.project.additions import add
+from dispute_kg.project.build import build
+from dispute_kg.project.folder import Project
 
 ID = "https://w3id.org/dispute-kg/id/"
 SOURCE = f"{ID}source/urdupoint-2021-10-18"

@@ -11,8 +11,8 @@ import urllib.parse
 import pytest
 from conftest import ARTICLE
 
-from dispute_kg.server import call, make_app
-from dispute_kg.web import install
+from dispute_kg.http.server import call, make_app
+from dispute_kg.http.web import install
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 SOURCE = "urdupoint-2021-10-18"
@@ -246,13 +246,13 @@ def test_source_view_highlights_every_cited_span(app):
 def test_source_view_marks_uncited_sentences(app, kg):
     d = data(app, f"/source/{SOURCE}")
     assert [s for s in d["sentences"] if s["is_title"]] and d["uncited"] == []
-    from dispute_kg.web.source import segments
+    from dispute_kg.http.web.source import segments
 
     fake = [{"start": 0, "end": 10, "text": "", "cited_by": [], "is_title": False}]
     segs = segments("Uncited.. and more", [], fake)
     assert segs[0]["sentence"] is fake[0] and segs[1]["sentence"] is None
-    from dispute_kg.server import App
-    from dispute_kg.web.source import source_render
+    from dispute_kg.http.server import App
+    from dispute_kg.http.web.source import source_render
 
     doc = {**d, "sentences": [{**s, "cited_by": []} if s["start"] == 2539 else s for s in d["sentences"]]}
     doc["uncited"] = [s for s in doc["sentences"] if s["start"] == 2539]

@@ -24,9 +24,9 @@ from typing import ClassVar
 import pytest
 from conftest import ROOT, run_cli
 
-from dispute_kg import wikidata as wd
+from dispute_kg import links as wd
 from dispute_kg.errors import BackendUnavailable
-from dispute_kg.project import Project
+from dispute_kg.project.folder import Project
 
 ID = "https://w3id.org/dispute-kg/id/"
 

@@ -8,11 +8,11 @@ def __getattr__(name: str) -> type:
     # Imported on first use so that `python -m dispute_kg query run ...` pays only for what it runs:
     # this package's top level imports nothing, not even typing.
     if name == "KnowledgeGraph":
-        from .kg import KnowledgeGraph
+        from ..kg import KnowledgeGraph
 
         return KnowledgeGraph
     if name == "DisputeKGError":
-        from .errors import DisputeKGError
+        from ..errors import DisputeKGError
 
         return DisputeKGError
     raise AttributeError(name)

@@ -6,11 +6,11 @@ import sys
 
 
 def main() -> None:
-    from .fastpath import execute, parse
+    from .cli.fastpath import execute, parse
 
     plan = parse(sys.argv[1:])
     if plan is None:
-        from .cli import main as cli_main
+        from .cli.main import main as cli_main
 
         cli_main()
         return

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .project import Project
-from .store import Result, Selector, Store, open_store, parse_selector
+from .project.folder import Project
+from .rdf.terms import Result
+from .stores.base import Selector, Store, open_store, parse_selector
 
 
 @dataclass
@@ -44,16 +45,16 @@ class KnowledgeGraph:
         proj = project if isinstance(project, Project) else Project.open(project)
         selector = parse_selector(store)
         if selector.scheme == "oxigraph" and not selector.location and (proj.state_dir / "journal.json").exists():
-            from .additions import recover  # only when a journal is there: the query path stays light
+            from .project.additions import recover  # only when a journal is there: the query path stays light
 
             recover(proj)  # roll back an add/retract a dead process left half done
         if selector.scheme == "oxigraph" and not selector.location and auto_build:
             if not proj.is_fresh():
-                from .build import build
+                from .project.build import build
 
                 build(proj, progress=progress)  # which also writes the query index
             else:
-                from .quickindex import ensure
+                from .query.index import ensure
 
                 ensure(proj)  # e.g. a stored query edited since the build: index it for the quick route
         return cls(proj, open_store(selector, project=proj, read_only=selector.scheme == "oxigraph"), selector)
@@ -70,7 +71,7 @@ class KnowledgeGraph:
     # -- querying ---------------------------------------------------------------------------
     def sparql(self, text: str, *, limit: int | None = None, timeout: float | None = None,
                allow_update: bool = False) -> Result:
-        from .sparqltext import is_update
+        from .rdf.sparqltext import is_update
 
         if is_update(text):
             if not allow_update:
@@ -85,7 +86,7 @@ class KnowledgeGraph:
     @property
     def catalog(self) -> Any:
         if getattr(self, "_catalog", None) is None:
-            from .catalog import Catalog
+            from .query.catalog import Catalog
 
             self._catalog = Catalog.for_project(self.project)
         return self._catalog
@@ -97,7 +98,7 @@ class KnowledgeGraph:
     def run_result(self, name: str, params: dict[str, Any] | None = None, *, limit: int | None = None,
                    timeout: float | None = None) -> Result:
         """Run a stored query with its parameters bound as RDF terms; the raw `Result`."""
-        from .binding import run_query
+        from .query.binding import run_query
 
         return run_query(self.store, self.catalog.get(name), params, limit=limit, timeout=timeout)
 
@@ -108,7 +109,7 @@ class KnowledgeGraph:
         >>> kg.run("claims", state="Japan")[0]["territoryLabel"]   # doctest: +SKIP
         'Habomai'
         """
-        from .catalog import python_rows
+        from .query.catalog import python_rows
 
         return python_rows(self.run_result(name, params, limit=limit, timeout=timeout))
 
@@ -116,7 +117,7 @@ class KnowledgeGraph:
     def rdflib_graph(self) -> Any:
         import rdflib
 
-        from .backends.memory import json_to_node
+        from .stores.memory import json_to_node
 
         graph = rdflib.Graph()
         add = graph.add
@@ -125,18 +126,18 @@ class KnowledgeGraph:
         return graph
 
     def check(self, *, shacl: bool = True) -> CheckReport:
-        from .checks import check_standard_terms, run_checks
-        from .provenance import check_spans
+        from .validation.checks import check_standard_terms, run_checks
+        from .validation.provenance import check_spans
 
         report = CheckReport()
         if shacl:
-            from .validation import load_shapes, run_shacl
+            from .validation.shacl import load_shapes, run_shacl
 
             result = run_shacl(self.rdflib_graph(), load_shapes(self.project.shape_files))
             report.shacl = result.violations
         report.checks = [*run_checks(self.store, self.project.check_files), check_standard_terms(self.store)]
         report.spans = check_spans(self.store)
-        from .build import read_manifest
+        from .project.build import read_manifest
 
         manifest = read_manifest(self.project) or {}
         if self.selector.scheme == "oxigraph":
@@ -150,14 +151,14 @@ class KnowledgeGraph:
         """Validate new assertions (an rdflib graph, or file paths) against this graph; change nothing.
 
         Returns a `validate.ValidationReport` (`.conforms`, `.problems`, `.to_text()`)."""
-        from .validate import validate
+        from .validation.pipeline import validate
 
         store = getattr(self.store, "store", None) if self.selector.scheme == "oxigraph" else None
         return validate(self.project, data, strict=strict, store=store)
 
     def add(self, data: Any, *, agent: str | None = None, note: str | None = None, strict: bool = False) -> Any:
         """Validate and, only if it conforms, commit `data` as one addition: (report, Addition or None)."""
-        from .additions import add, sparql_mirror
+        from .project.additions import add, sparql_mirror
 
         if self.selector.scheme == "sparql":
             # the project's files and embedded store take the addition; the remote store gets the same
@@ -175,7 +176,7 @@ class KnowledgeGraph:
             self.store = open_store(self.selector, project=self.project, read_only=True)
 
     def coverage(self) -> list[Any]:
-        from .provenance import coverage
+        from .validation.provenance import coverage
 
         return coverage(self.store)
 

@@ -25,7 +25,7 @@ class Context:
                                    progress=progress)
 
     def project_obj(self):
-        from ..project import Project
+        from ..project.folder import Project
 
         return Project.open(self.project)
 
@@ -33,13 +33,12 @@ class Context:
 # Each command lives in the module named here and is imported only when it is invoked (or when
 # help lists every command), so `dispute-kg query run` does not pay for build, reasoning or SHACL.
 COMMAND_MODULES: dict[str, str] = {
-    "build": "build_cmds", "check": "build_cmds", "coverage": "build_cmds", "export": "build_cmds",
-    "query": "query_cmds", "sparql": "query_cmds",
-    "link": "link_cmds", "wikidata": "link_cmds",
-    "docs": "docs_cmds",
-    "serve": "serve_cmds", "push": "serve_cmds",
-    "validate": "validate_cmds", "add": "validate_cmds", "history": "validate_cmds",
-    "retract": "validate_cmds", "source": "validate_cmds",
+    "build": "build", "check": "build", "coverage": "build", "export": "build",
+    "query": "query", "sparql": "query",
+    "link": "link", "wikidata": "link",
+    "docs": "docs",
+    "serve": "serve", "push": "push",
+    "validate": "validate", "add": "add", "history": "add", "retract": "add", "source": "source",
 }
 
 

@@ -1,1 +1,0 @@
-"""Store backends; each is imported only when its selector scheme is used."""

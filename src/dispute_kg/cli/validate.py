@@ -1,0 +1,56 @@
+"""validate: check new assertions against the current graph, changing nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .common import Context, cli, pass_ctx
+
+FORMATS = click.Choice(["text", "json", "ttl"])
+
+
+def _emit(report, fmt: str) -> None:
+    if fmt == "json":
+        click.echo(report.to_json())
+    elif fmt == "ttl":
+        click.echo(report.to_turtle(), nl=False)
+    else:
+        click.echo(report.to_text(), nl=False)
+
+
+def _finish(report) -> None:
+    """Exit 1 on violations, 2 on unreadable input (the report itself went to stdout)."""
+    from ..errors import CheckFailed, InputError
+
+    if report.exit_code == 2:
+        first = next((p for p in report.problems if p.stage == "parse"), None)
+        where = f"{first.where()}: " if first and first.where() else ""
+        raise InputError(where + (first.message if first else "unreadable input"))
+    if report.exit_code:
+        raise CheckFailed(f"refused: {len(report.errors)} violation(s)"
+                          + (f", {len(report.warnings)} warning(s) (--strict)" if report.strict else ""))
+
+
+@cli.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
+              help="text for people, json, or ttl (the SHACL validation report graph).")
+@click.option("--strict", is_flag=True, help="Refuse on warnings (sh:Warning) too.")
+@pass_ctx
+def validate_cmd(ctx: Context, files: tuple[Path, ...], fmt: str, strict: bool) -> None:
+    """Check new assertions (Turtle, N-Triples, TriG, JSON-LD) against the current graph; change nothing.
+
+    Exit 0 if they conform, 1 on violations, 2 if an input cannot be read.
+
+    Example: dispute-kg validate new-position.ttl
+    """
+    from ..project.additions import ensure_built
+    from ..validation.pipeline import validate
+
+    project = ctx.project_obj()
+    ensure_built(project)
+    report = validate(project, list(files), strict=strict)
+    _emit(report, fmt)
+    _finish(report)

@@ -1,0 +1,72 @@
+"""Links to Wikidata: an endpoint client, reconciliation, link records, re-checks and the snapshot.
+
+Everything talks SPARQL. The live path goes through SPARQLWrapper to the Wikidata Query Service (or
+any endpoint given with `--endpoint`); the offline path runs the very same queries in-process with
+pyoxigraph over `data/wikidata/snapshot.ttl`, which is written in Wikidata's own vocabulary.
+
+Links are `skos:exactMatch` (never `owl:sameAs`: the OWL RL closure would copy every Wikidata
+triple onto our entity), each with an SSSOM-style record. A wrong link is worse than no link, so
+only a clear winner above the score threshold becomes a link; everything else is reported and kept
+as an explicit pending-review record.
+"""
+
+from __future__ import annotations
+
+from .client import (
+    Endpoint,
+    RetryPolicy,
+    SnapshotEndpoint,
+    network_reaches,
+    open_endpoint,
+    parse_retry_after,
+    user_agent,
+)
+from .common import DEFAULT_ENDPOINT, LINKS_FILE, SNAPSHOT_FILE, WD, WDT, qid
+from .reconcile import (
+    Candidate,
+    Entity,
+    LinkCheck,
+    LinkReport,
+    Outcome,
+    check_links,
+    fail_if_problems,
+    load_type_map,
+    outcome_summary,
+    project_entities,
+    reconcile,
+)
+from .records import Record, export_sssom, read_links, render_links, write_atomic
+from .snapshot import refresh_snapshot
+
+__all__ = [
+    "DEFAULT_ENDPOINT",
+    "LINKS_FILE",
+    "SNAPSHOT_FILE",
+    "WD",
+    "WDT",
+    "Candidate",
+    "Endpoint",
+    "Entity",
+    "LinkCheck",
+    "LinkReport",
+    "Outcome",
+    "Record",
+    "RetryPolicy",
+    "SnapshotEndpoint",
+    "check_links",
+    "export_sssom",
+    "fail_if_problems",
+    "load_type_map",
+    "network_reaches",
+    "open_endpoint",
+    "outcome_summary",
+    "parse_retry_after",
+    "project_entities",
+    "qid",
+    "read_links",
+    "reconcile",
+    "refresh_snapshot",
+    "render_links",
+    "user_agent",
+    "write_atomic"
+]

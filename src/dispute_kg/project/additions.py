@@ -1,0 +1,578 @@
+"""`add`, `history` and `retract`: validated input committed atomically, under a lock, with a PROV
+record of every change.
+
+An addition writes two files and updates the store:
+
+- ``data/assertions/addition-<id>.ttl``: the new triples (input minus what the graph already has),
+  deterministically serialised;
+- ``data/history/<id>.ttl``: a ``dk:Addition`` (when, who, input SHA-256, note, the file it added);
+- the store: both files' named graphs and the new OWL 2 RL entailments, in one SPARQL update
+  (one Oxigraph transaction); the build manifest is rewritten with the new fingerprint, so the
+  next command does not rebuild.
+
+Atomicity: a journal (``.dispute-kg/journal.json``, with the quads to add and remove beside it)
+is written before anything changes and removed as the very last step (the commit point). Any
+command that finds a journal left by a dead process rolls the change back: created files are
+deleted, removed files restored from the journal's copies, the store update reversed (or, for a
+retraction, the store rebuilt from the restored files) and the manifest restored. Two writers are
+serialised by ``fcntl.flock`` on ``.dispute-kg/lock``; each validates only after it holds the lock,
+against the store as the previous writer left it, so neither addition is lost.
+
+``DISPUTE_KG_CRASH_AT=<point>`` makes the process ``os._exit`` at a named point (for the tests):
+before-write, after-file-write, after-files, during-store-update, after-store-update,
+after-manifest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import getpass
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from ..errors import CheckFailed, InputError
+from ..rdf.namespaces import DEF, GRAPH, ID, INFERRED_GRAPH, PREFIXES, file_graph
+from .folder import Project
+
+PROV = "http://www.w3.org/ns/prov#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+JOURNAL = "journal.json"
+_HELD: dict[str, int] = {}
+
+
+# ------------------------------------------------------------------------------------------
+# Lock, crash points, atomic files
+# ------------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def project_lock(project: Project) -> Iterator[None]:
+    """Hold the project's writer lock (re-entrant within one process)."""
+    key = str(project.root)
+    if _HELD.get(key):
+        _HELD[key] += 1
+        try:
+            yield
+        finally:
+            _HELD[key] -= 1
+        return
+    project.state_dir.mkdir(exist_ok=True)
+    gitignore = project.state_dir / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text("*\n")
+    fd = os.open(project.state_dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        _HELD[key] = 1
+        try:
+            yield
+        finally:
+            _HELD[key] = 0
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def crash_point(name: str) -> None:
+    if os.environ.get("DISPUTE_KG_CRASH_AT") == name:
+        os._exit(97)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+# ------------------------------------------------------------------------------------------
+# Journal and recovery
+# ------------------------------------------------------------------------------------------
+
+def _journal_dir(project: Project) -> Path:
+    return project.state_dir / "journal"
+
+
+def _quads_nq(quads: list[ox.Quad]) -> bytes:
+    return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) if quads else b""
+
+
+def _data_block(quads: list[ox.Quad]) -> str:
+    by_graph: dict[str, list[str]] = {}
+    for q in quads:
+        by_graph.setdefault(str(q.graph_name), []).append(f"{q.subject} {q.predicate} {q.object} .")
+    return " ".join(f"GRAPH {g} {{ {' '.join(lines)} }}" for g, lines in sorted(by_graph.items()))
+
+
+def update_store(project: Project, add: list[ox.Quad], remove: list[ox.Quad], *, crash: bool = False) -> None:
+    """Remove and add quads in one SPARQL update: one Oxigraph transaction."""
+    parts = []
+    if remove:
+        parts.append(f"DELETE DATA {{ {_data_block(remove)} }}")
+    if add:
+        parts.append(f"INSERT DATA {{ {_data_block(add)} }}")
+    if not parts:
+        return
+    store = ox.Store(str(project.store_path))
+    try:
+        store.update(" ;\n".join(parts))
+        if crash:
+            crash_point("during-store-update")
+        store.flush()
+    finally:
+        del store
+
+
+def recover(project: Project) -> bool:
+    """Roll back a change a dead process left half done; True if there was one."""
+    if not (project.state_dir / JOURNAL).exists() or _HELD.get(str(project.root)):
+        return False
+    with project_lock(project):
+        journal_path = project.state_dir / JOURNAL
+        if not journal_path.exists():
+            return False
+        journal = json.loads(journal_path.read_text())
+        _rollback(project, journal)
+        journal_path.unlink()
+        shutil.rmtree(_journal_dir(project), ignore_errors=True)
+        return True
+
+
+def _rollback(project: Project, journal: dict) -> None:
+    jdir = _journal_dir(project)
+    for rel in journal.get("created", []):
+        with contextlib.suppress(FileNotFoundError):
+            (project.root / rel).unlink()
+    for rel in journal.get("removed", []):
+        backup = jdir / "backup" / rel
+        target = project.root / rel
+        if backup.exists() and not target.exists():
+            write_atomic(target, backup.read_bytes())
+    if journal.get("store") == "rebuild":
+        from .build import build
+
+        build(project, force=True)
+        return
+    add = _read_nq(jdir / "add.nq")
+    remove = _read_nq(jdir / "remove.nq")
+    if project.store_path.exists():
+        update_store(project, add=remove, remove=add)
+    manifest = journal.get("manifest")
+    if manifest is not None:
+        write_atomic(project.state_dir / "manifest.json", manifest.encode())
+
+
+def _read_nq(path: Path) -> list[ox.Quad]:
+    if not path.exists() or not path.stat().st_size:
+        return []
+    return list(ox.parse(path.read_bytes(), format=ox.RdfFormat.N_QUADS))
+
+
+def _begin(project: Project, journal: dict, add: list[ox.Quad], remove: list[ox.Quad]) -> None:
+    jdir = _journal_dir(project)
+    shutil.rmtree(jdir, ignore_errors=True)
+    jdir.mkdir(parents=True)
+    for rel in journal.get("removed", []):
+        backup = jdir / "backup" / rel
+        backup.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(project.root / rel, backup)
+    write_atomic(jdir / "add.nq", _quads_nq(add))
+    write_atomic(jdir / "remove.nq", _quads_nq(remove))
+    manifest = project.state_dir / "manifest.json"
+    journal["manifest"] = manifest.read_text() if manifest.exists() else None
+    write_atomic(project.state_dir / JOURNAL, json.dumps(journal, indent=2).encode())
+
+
+def _end(project: Project) -> None:
+    (project.state_dir / JOURNAL).unlink()
+    _fsync_dir(project.state_dir)
+    shutil.rmtree(_journal_dir(project), ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------------------
+# Records
+# ------------------------------------------------------------------------------------------
+
+@dataclass
+class Addition:
+    id: str
+    time: str
+    agent: str
+    files: list[str] = field(default_factory=list)
+    note: str = ""
+    input_sha256: str = ""
+    retracts: str = ""
+    retracted_by: str = ""
+    triples: int = 0
+
+    @property
+    def iri(self) -> str:
+        return addition_iri(self.id)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def addition_iri(ident: str) -> str:
+    return f"{ID}addition/{ident}"
+
+
+def slug(text: str) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return s or "anonymous"
+
+
+def default_agent() -> str:
+    try:
+        return os.environ.get("DISPUTE_KG_AGENT") or getpass.getuser()
+    except Exception:
+        return "anonymous"
+
+
+LOCAL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+INTEGER = re.compile(r"^[+-]?[0-9]+$")
+
+
+def _serialise(triples: list[tuple], header: str) -> bytes:
+    """Deterministic Turtle written from the terms as parsed, so no literal's lexical form changes:
+    the used prefixes sorted, subjects sorted, `a` first, then predicates and objects sorted; nodes
+    under id/ written in full, as in the hand-written files."""
+    used: dict[str, str] = {}
+
+    def name(term: Any, compact: bool) -> str:
+        if isinstance(term, ox.NamedNode):
+            if compact:
+                for prefix, ns in PREFIXES.items():
+                    local = term.value[len(ns):]
+                    if term.value.startswith(ns) and LOCAL_NAME.match(local):
+                        used[prefix] = ns
+                        return f"{prefix}:{local}"
+            return f"<{term.value}>"
+        if isinstance(term, ox.Literal) and not term.language and term.datatype.value.startswith(XSD):
+            local = term.datatype.value[len(XSD):]
+            if local == "string":
+                return str(term)
+            if local == "integer" and INTEGER.match(term.value):
+                return term.value
+            used["xsd"] = XSD
+            return str(ox.Literal(term.value)) + f"^^xsd:{local}"
+        return str(term)
+
+    by_subject: dict[str, dict[str, list[str]]] = {}
+    rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+    for s, p, o in triples:
+        pred = "a" if p.value == rdf_type else name(p, True)
+        obj = name(o, not o.value.startswith(ID)) if isinstance(o, ox.NamedNode) else name(o, False)
+        by_subject.setdefault(name(s, False), {}).setdefault(pred, []).append(obj)
+    blocks = []
+    for subject in sorted(by_subject, key=lambda x: x.strip("<>")):
+        preds = by_subject[subject]
+        lines = [subject]
+        for pred in sorted(preds, key=lambda x: (x != "a", x)):
+            objs = sorted(set(preds[pred]))
+            if len(objs) == 1:
+                lines.append(f"    {pred} {objs[0]} ;")
+            else:
+                lines.append(f"    {pred}\n" + " ,\n".join(f"        {o}" for o in objs) + " ;")
+        lines.append(".")
+        blocks.append("\n".join(lines))
+    head = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in sorted(used.items()))
+    return (header + head + "\n" + "\n\n".join(blocks) + "\n").encode("utf-8")
+
+
+def history_record(ident: str, *, when: str, agent: str, note: str, files: list[str], input_sha256: str,
+                   retracts: str = "") -> list[tuple]:
+    a = ox.NamedNode(addition_iri(ident))
+    agent_iri = ox.NamedNode(f"{ID}agent/{slug(agent)}")
+    t = [
+        (a, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), ox.NamedNode(DEF + "Addition")),
+        (a, ox.NamedNode(RDFS + "label"), ox.Literal(("retraction " if retracts else "addition ") + ident)),
+        (a, ox.NamedNode(PROV + "startedAtTime"), ox.Literal(when, datatype=ox.NamedNode(XSD + "dateTime"))),
+        (a, ox.NamedNode(DEF + "addedBy"), agent_iri),
+        (a, ox.NamedNode(DEF + "inputSha256"), ox.Literal(input_sha256)),
+        (agent_iri, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), ox.NamedNode(PROV + "Agent")),
+        (agent_iri, ox.NamedNode(RDFS + "label"), ox.Literal(agent)),
+    ]
+    for rel in files:
+        t.append((a, ox.NamedNode(DEF + "addedFile"), ox.NamedNode(file_graph(rel))))
+    if note:
+        t.append((a, ox.NamedNode(DEF + "note"), ox.Literal(note)))
+    if retracts:
+        t.append((a, ox.NamedNode(DEF + "retracts"), ox.NamedNode(addition_iri(retracts))))
+    return t
+
+
+def history(project: Project) -> list[Addition]:
+    """Every addition and retraction recorded under data/history/, oldest first."""
+    folder = project.root / "data" / "history"
+    out: dict[str, Addition] = {}
+    for path in sorted(folder.glob("*.ttl")) if folder.is_dir() else []:
+        quads = list(ox.parse(path.read_bytes(), format=ox.RdfFormat.TURTLE))
+        by_subject: dict[str, dict[str, list[Any]]] = {}
+        for q in quads:
+            by_subject.setdefault(q.subject.value, {}).setdefault(q.predicate.value, []).append(q.object)
+        for subject, props in by_subject.items():
+            if not subject.startswith(f"{ID}addition/"):
+                continue
+            ident = subject.rsplit("/", 1)[-1]
+            agent_iri = props.get(DEF + "addedBy", [None])[0]
+            agent = ""
+            if agent_iri is not None:
+                agent = next((o.value for o in by_subject.get(agent_iri.value, {}).get(RDFS + "label", [])),
+                             agent_iri.value)
+            files = sorted(o.value[len(GRAPH):] for o in props.get(DEF + "addedFile", []))
+            out[ident] = Addition(
+                id=ident, time=props.get(PROV + "startedAtTime", [ox.Literal("")])[0].value, agent=agent,
+                files=files, note=" ".join(o.value for o in props.get(DEF + "note", [])),
+                input_sha256=props.get(DEF + "inputSha256", [ox.Literal("")])[0].value,
+                retracts=props.get(DEF + "retracts", [ox.NamedNode(ID)])[0].value.rsplit("/", 1)[-1]
+                if DEF + "retracts" in props else "")
+    for a in out.values():
+        if a.retracts and a.retracts in out:
+            out[a.retracts].retracted_by = a.id
+        a.triples = sum(_count_triples(project.root / rel) for rel in a.files
+                        if rel.endswith((".ttl", ".nt")) and (project.root / rel).exists())
+    return sorted(out.values(), key=lambda a: (a.time, a.id))
+
+
+def _count_triples(path: Path) -> int:
+    try:
+        return sum(1 for _ in ox.parse(path.read_bytes(), format=ox.RdfFormat.TURTLE))
+    except (SyntaxError, ValueError):
+        return 0
+
+
+# ------------------------------------------------------------------------------------------
+# Commit
+# ------------------------------------------------------------------------------------------
+
+def _now() -> tuple[str, str]:
+    t = time.time()
+    return (time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(t)),
+            time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1e6):06d}Z")
+
+
+def ensure_built(project: Project) -> None:
+    from .build import build
+
+    recover(project)
+    if not project.is_fresh():
+        build(project)
+
+
+Mirror = Callable[[list[ox.Quad], list[ox.Quad]], None]
+
+
+def sparql_mirror(store: Any) -> Mirror:
+    """Apply an addition's quads to a remote store first, in one SPARQL Update request (one transaction
+    on the server): if the request fails, neither the remote store nor the project has changed."""
+    from ..stores.base import require
+
+    require(store, "update")
+
+    def mirror(add: list[ox.Quad], remove: list[ox.Quad]) -> None:
+        parts = []
+        if remove:
+            parts.append(f"DELETE DATA {{ {_data_block(remove)} }}")
+        if add:
+            parts.append(f"INSERT DATA {{ {_data_block(add)} }}")
+        if parts:
+            store.update(" ;\n".join(parts))
+
+    return mirror
+
+
+def commit(project: Project, *, files: dict[str, bytes], graph_triples: dict[str, list[tuple]],
+           inferred: list[tuple], uninferred: list[tuple], op: str, ident: str,
+           mirror: Mirror | None = None) -> None:
+    """Write `files` and update the store and manifest, all or nothing (caller holds the lock).
+
+    A `mirror` (a remote store) gets the same quads before anything local is touched."""
+    add = [ox.Quad(s, p, o, ox.NamedNode(file_graph(rel))) for rel, triples in graph_triples.items()
+           for s, p, o in triples]
+    add += [ox.Quad(s, p, o, ox.NamedNode(INFERRED_GRAPH)) for s, p, o in inferred]
+    remove = [ox.Quad(s, p, o, ox.NamedNode(INFERRED_GRAPH)) for s, p, o in uninferred]
+    for rel in files:
+        if (project.root / rel).exists():
+            raise InputError(f"{rel} already exists; refusing to overwrite it")
+    if mirror is not None:
+        mirror(add, remove)
+    journal = {"op": op, "id": ident, "created": sorted(files), "removed": [], "store": "quads"}
+    _begin(project, journal, add, remove)
+    crash_point("before-write")
+    for i, (rel, data) in enumerate(sorted(files.items())):
+        write_atomic(project.root / rel, data)
+        if i == 0:
+            crash_point("after-file-write")
+    crash_point("after-files")
+    update_store(project, add, remove, crash=True)
+    crash_point("after-store-update")
+    _refresh_manifest(project, add, remove)
+    crash_point("after-manifest")
+    _end(project)
+
+
+def _refresh_manifest(project: Project, add: list[ox.Quad], remove: list[ox.Quad]) -> None:
+    manifest = project.manifest() or {}
+    graphs = dict(manifest.get("graphs", {}))
+    for q in add:
+        graphs[q.graph_name.value] = graphs.get(q.graph_name.value, 0) + 1
+    for q in remove:
+        graphs[q.graph_name.value] = graphs.get(q.graph_name.value, 0) - 1
+    manifest["graphs"] = dict(sorted(graphs.items()))
+    manifest["inferred"] = graphs.get(INFERRED_GRAPH, 0)
+    manifest["asserted"] = sum(n for g, n in graphs.items() if g != INFERRED_GRAPH)
+    manifest["fingerprint"] = project.fingerprint()
+    if hasattr(project, "stat_signature"):
+        manifest["stat_signature"] = project.stat_signature()
+    manifest["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    write_atomic(project.state_dir / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True).encode())
+    if hasattr(project, "input_folders"):
+        from ..query.index import refresh
+
+        refresh(project)
+
+
+def add(project: Project, inputs: Any, *, agent: str | None = None, note: str | None = None,
+        strict: bool = False, mirror: Mirror | None = None) -> tuple[Any, Addition | None]:
+    """Validate `inputs` and, only if they conform, commit them as one addition.
+
+    Returns the validation report and the Addition (None when refused)."""
+    from ..rdf.files import to_oxigraph
+    from ..validation.pipeline import validate
+
+    agent = agent or default_agent()
+    with project_lock(project):
+        ensure_built(project)
+        report = validate(project, inputs, strict=strict)
+        if not report.conforms:
+            return report, None
+        stamp, when = _now()
+        ident = f"{stamp}-{report.input_sha256[:8]}"
+        while (project.root / "data" / "history" / f"{ident}.ttl").exists():
+            ident += "x"
+        assertions_rel = f"data/assertions/addition-{ident}.ttl"
+        history_rel = f"data/history/{ident}.ttl"
+        header = (f"# Addition {ident}: validated and added by `dispute-kg add`; its record is {history_rel}.\n"
+                  f"# Retract it with `dispute-kg retract {ident}`, not by editing this file.\n")
+        triples = sorted(report.new_triples, key=lambda t: (str(t[0]), str(t[1]), str(t[2])))
+        record = history_record(ident, when=when, agent=agent, note=note or "", files=[assertions_rel],
+                                input_sha256=report.input_sha256)
+        files = {
+            assertions_rel: _serialise(triples, header),
+            history_rel: _serialise(record, f"# The record of addition {ident}.\n"),
+        }
+        record_inferred = _record_entailments(project, record)
+        commit(project, files=files, graph_triples={assertions_rel: triples, history_rel: record},
+               inferred=_dedupe(report.inferred + record_inferred), uninferred=report.uninferred, op="add",
+               ident=ident, mirror=mirror)
+        addition = Addition(ident, when, agent, [assertions_rel], note or "", report.input_sha256,
+                            triples=len(triples))
+        del to_oxigraph
+        return report, addition
+
+
+def _dedupe(triples: list[tuple]) -> list[tuple]:
+    seen: set = set()
+    out = []
+    for t in triples:
+        if t not in seen:
+            seen.add(t)
+            out.append(t)
+    return out
+
+
+def _record_entailments(project: Project, record: list[tuple]) -> list[tuple]:
+    """The OWL 2 RL entailments a rebuild would derive from a history record (agent types and the
+    like), so the store after a commit equals a rebuild's."""
+    from ..validation.neighbourhood import View, local_closure
+    from ..validation.pipeline import open_store_read_only
+    from ..validation.schema import load_schema
+
+    schema = load_schema(project)
+    store = open_store_read_only(project)
+    try:
+        view = View(store)
+        view.add_local(record)
+        inferred, _ = local_closure(schema, view, record)
+    finally:
+        del store
+    return inferred
+
+
+def retract(project: Project, ident: str, *, agent: str | None = None, note: str | None = None) -> Addition:
+    """Remove exactly the files one addition added, record the retraction, and rebuild the store.
+
+    Refused (and nothing changed) when the graph without the addition fails its checks, e.g. when a
+    later addition relies on it."""
+    from ..kg import KnowledgeGraph
+    from .build import build
+
+    agent = agent or default_agent()
+    with project_lock(project):
+        ensure_built(project)
+        records = {a.id: a for a in history(project)}
+        if ident not in records:
+            known = ", ".join(sorted(records)[-5:]) or "none yet"
+            raise InputError(f"no addition {ident!r} in data/history/ (latest: {known}; see `dispute-kg history`)")
+        target = records[ident]
+        if target.retracts:
+            raise InputError(f"{ident} is itself a retraction; add the retracted file again instead")
+        if target.retracted_by:
+            raise InputError(f"{ident} was already retracted by {target.retracted_by}")
+        missing = [rel for rel in target.files if not (project.root / rel).exists()]
+        if missing:
+            raise InputError(f"{ident} added {', '.join(missing)}, which no longer exist(s)")
+        stamp, when = _now()
+        digest = hashlib.sha256(b"".join((project.root / rel).read_bytes() for rel in target.files)).hexdigest()
+        rident = f"{stamp}-{digest[:8]}"
+        history_rel = f"data/history/{rident}.ttl"
+        record = history_record(rident, when=when, agent=agent, note=note or "", files=[],
+                                input_sha256=digest, retracts=ident)
+        journal = {"op": "retract", "id": rident, "created": [history_rel], "removed": list(target.files),
+                   "store": "rebuild"}
+        _begin(project, journal, [], [])
+        crash_point("before-write")
+        for rel in target.files:
+            (project.root / rel).unlink()
+        crash_point("after-file-write")
+        write_atomic(project.root / history_rel, _serialise(record, f"# The record of retraction {rident}.\n"))
+        crash_point("after-files")
+        build(project, force=True)
+        crash_point("after-store-update")
+        with KnowledgeGraph.open(project=project, auto_build=False) as kg:
+            result = kg.check()
+        if not result.passed:
+            _rollback(project, json.loads((project.state_dir / JOURNAL).read_text()))
+            _end(project)
+            problems = [v.line() for v in result.shacl if v.severity == "Violation"]
+            problems += [f"{c.name}: {len(c.rows)} row(s)" for c in result.checks if not c.passed]
+            problems += [f"{p.selection}: {p.message}" for p in result.spans] + list(result.inconsistencies)
+            raise CheckFailed(f"retracting {ident} would break the graph, so nothing was changed:\n  "
+                              + "\n  ".join(problems[:20]))
+        _end(project)
+        return Addition(rident, when, agent, [], note or "", digest, retracts=ident)

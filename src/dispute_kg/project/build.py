@@ -1,0 +1,221 @@
+"""Build: read every project file, reason, validate, and replace the embedded store in one step.
+
+The new store is written beside the old one and swapped in only when everything was read, so
+a malformed file leaves the previous store exactly as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from ..errors import InputError
+from ..query.index import refresh as refresh_index
+from ..rdf.files import read_quads
+from ..rdf.namespaces import DEF, INFERRED_GRAPH, file_graph, source_iri
+from .folder import Project
+
+DK_SHA256 = ox.NamedNode(DEF + "sha256")
+DK_TEXT = ox.NamedNode(DEF + "text")
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+DK_SOURCE = ox.NamedNode(DEF + "Source")
+
+
+def load_project_quads(project: Project, progress: Callable[[str], None] | None = None) -> list[ox.Quad]:
+    """Every file under ontology/ and data/ as quads in its own named graph, plus source texts."""
+    quads: list[ox.Quad] = []
+    for path in [*project.ontology_files, *project.data_files]:
+        rel = project.relpath(path)
+        if progress:
+            progress(rel)
+        quads.extend(read_quads(path, file_graph(rel), display=rel))
+    if not project.ontology_files:
+        raise InputError("missing: the project has no ontology file", path="ontology/dispute.ttl")
+    quads.extend(source_text_quads(project, quads))
+    return quads
+
+
+def source_text_quads(project: Project, quads: list[ox.Quad]) -> list[ox.Quad]:
+    """Check each source text against its metadata's hash and add the text to the graph."""
+    declared = {q.subject.value for q in quads if q.predicate == RDF_TYPE and q.object == DK_SOURCE}
+    hashes = {q.subject.value: q.object.value for q in quads if q.predicate == DK_SHA256}
+    out = []
+    seen = set()
+    for txt in project.source_texts:
+        rel = project.relpath(txt)
+        iri = source_iri(txt.stem)
+        seen.add(iri)
+        meta = txt.with_suffix(".ttl")
+        if not meta.exists():
+            raise InputError(f"source text has no metadata file {project.relpath(meta)}", path=rel)
+        if iri not in declared:
+            raise InputError(f"metadata does not declare <{iri}> a dk:Source", path=project.relpath(meta))
+        data = txt.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        if hashes.get(iri) != digest:
+            raise InputError(f"text does not match its recorded SHA-256 (file {digest[:12]}..., "
+                             f"metadata {str(hashes.get(iri))[:12]}...): a source text must never change",
+                             path=rel)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError("source text is not UTF-8", path=rel) from None
+        out.append(ox.Quad(ox.NamedNode(iri), DK_TEXT, ox.Literal(text), ox.NamedNode(file_graph(rel))))
+    for iri in sorted(declared - seen):
+        raise InputError(f"source <{iri}> is declared but its text file is missing",
+                         path=f"data/sources/{iri.rsplit('/', 1)[-1]}.txt")
+    return out
+
+
+RULES_THRESHOLD = 50_000  # asserted triples above which `auto` reasons with rules.py instead of owlrl
+
+
+def inferred_quads(quads: list[ox.Quad], reasoner: str | None = None,
+                   progress: Callable[[str], None] | None = None) -> tuple[list[ox.Quad], list[str]]:
+    """The OWL 2 RL entailments of `quads`, in the inferred graph, and any inconsistencies.
+
+    `reasoner` is `owlrl`, `rules` (SPARQL rules to a fixpoint in Oxigraph, see rules.py) or `auto`
+    (the default, or $DISPUTE_KG_REASONER): owlrl up to RULES_THRESHOLD asserted triples, rules above,
+    unless the ontology uses an axiom rules.py does not implement. Both give the same closure.
+    """
+    reasoner = reasoner or os.environ.get("DISPUTE_KG_REASONER") or "auto"
+    if reasoner not in ("auto", "owlrl", "rules"):
+        raise InputError(f"unknown reasoner {reasoner!r} (choose auto, owlrl or rules)")
+    if reasoner == "rules" or (reasoner == "auto" and len(quads) > RULES_THRESHOLD):
+        from ..reasoning.rules import UnsupportedAxioms, rules_closure
+
+        try:
+            inferred, inconsistencies, _ = rules_closure(quads, progress)
+            return inferred, inconsistencies
+        except UnsupportedAxioms:
+            if reasoner == "rules":
+                raise
+    from ..rdf.files import graph_to_quads, quads_to_graph
+    from ..reasoning.closure import owl_rl_closure
+
+    closure = owl_rl_closure(quads_to_graph(quads))
+    return graph_to_quads(closure.inferred, INFERRED_GRAPH), closure.inconsistencies
+
+
+def check_query_files(project: Project) -> None:
+    """Parse every stored query and check so a syntax error stops the build with its location."""
+    empty = ox.Store()
+    for path in [*project.query_files, *project.check_files]:
+        rel = project.relpath(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read query: {exc}", path=rel) from None
+        try:
+            empty.query(text, substitutions=None)
+        except SyntaxError as exc:
+            raise InputError(f"SPARQL syntax error: {exc}", path=rel, line=exc.lineno,
+                             column=exc.offset) from None
+
+
+def check_shape_files(project: Project) -> None:
+    for path in project.shape_files:
+        read_quads(path, None, display=project.relpath(path))
+
+
+@dataclass
+class BuildReport:
+    fingerprint: str
+    built_at: str
+    asserted: int
+    inferred: int
+    graphs: dict[str, int] = field(default_factory=dict)
+    inconsistencies: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    rebuilt: bool = True
+    stat_signature: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def manifest_path(project: Project) -> Path:
+    return project.state_dir / "manifest.json"
+
+
+def read_manifest(project: Project) -> dict | None:
+    return project.manifest()
+
+
+def build(project: Project, *, force: bool = False,
+          progress: Callable[[str], None] | None = None) -> BuildReport:
+    """Rebuild the embedded store when any input changed (or `force`), else report the last build."""
+    started = time.monotonic()
+    from .additions import recover
+
+    recover(project)  # roll back an add/retract a dead process left half done
+    stat_signature = project.stat_signature()
+    fingerprint = project.fingerprint()
+    manifest = read_manifest(project)
+    if not force and manifest and manifest.get("fingerprint") == fingerprint and project.store_path.exists():
+        report = BuildReport(**{k: v for k, v in manifest.items() if k in BuildReport.__dataclass_fields__})
+        report.rebuilt = False
+        if report.stat_signature != stat_signature:  # files touched but unchanged: remember their new times
+            report.stat_signature = stat_signature
+            write_manifest(project, report)
+        else:
+            refresh_index(project)  # a stored query may have changed; the store has not
+        return report
+
+    check_shape_files(project)
+    check_query_files(project)
+    quads = load_project_quads(project, progress)
+
+    if progress:
+        progress("OWL 2 RL closure")
+    inferred, inconsistencies = inferred_quads(quads)
+
+    project.state_dir.mkdir(exist_ok=True)
+    gitignore = project.state_dir / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text("*\n")
+    tmp = project.state_dir / f"store.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    store = ox.Store(str(tmp))
+    store.bulk_extend(quads)
+    store.bulk_extend(inferred)
+    store.flush()
+    graphs: dict[str, int] = {}
+    for q in quads:
+        graphs[q.graph_name.value] = graphs.get(q.graph_name.value, 0) + 1
+    graphs[INFERRED_GRAPH] = len(inferred)
+    del store
+    swap_in(project, tmp)
+
+    report = BuildReport(fingerprint=fingerprint, built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                         asserted=len(quads), inferred=len(inferred), graphs=dict(sorted(graphs.items())),
+                         inconsistencies=inconsistencies,
+                         seconds=round(time.monotonic() - started, 3), stat_signature=stat_signature)
+    write_manifest(project, report)
+    return report
+
+
+def write_manifest(project: Project, report: BuildReport) -> None:
+    data = {k: v for k, v in report.to_dict().items() if k != "rebuilt"}
+    tmp_manifest = manifest_path(project).with_suffix(".json.tmp")
+    tmp_manifest.write_text(json.dumps(data, indent=2, sort_keys=True))
+    os.replace(tmp_manifest, manifest_path(project))
+    refresh_index(project)
+
+
+def swap_in(project: Project, new_store: Path) -> None:
+    """Replace the store directory with `new_store`; the old one is removed only after the swap."""
+    target = project.store_path
+    old = project.state_dir / f"store.old-{os.getpid()}"
+    if target.exists():
+        os.replace(target, old)
+    os.replace(new_store, target)
+    shutil.rmtree(old, ignore_errors=True)

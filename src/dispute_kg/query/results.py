@@ -1,0 +1,310 @@
+"""Writers for query results: one `WRITERS` dict, the single place output formats are defined.
+
+SELECT/ASK answers are written as a readable table or as the W3C SPARQL 1.1 result formats (JSON,
+XML, CSV, TSV), by hand with the standard library so that rdflib stays off the query path.
+CONSTRUCT/DESCRIBE answers are written as N-Triples by hand, or as Turtle / JSON-LD through rdflib,
+imported only when one of those is asked for.
+
+The table, CSV, TSV and XML writers are on the quick route of `dispute-kg query run`, so this module
+imports no standard-library module at run time beyond `os` (textwrap alone pulls in `re`).
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import InputError
+from ..rdf.terms import Result, Term
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TextIO
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+SPARQL_RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
+
+
+class Writer:
+    """One output format: which result kinds it can write ("select", "ask", "graph") and how."""
+
+    __slots__ = ("kinds", "media_type", "name", "write")
+
+    def __init__(self, name: str, kinds: frozenset[str], media_type: str,
+                 write: Callable[[Result, TextIO], None]) -> None:
+        self.name, self.kinds, self.media_type, self.write = name, kinds, media_type, write
+
+    def __repr__(self) -> str:
+        return f"Writer({self.name!r}, {sorted(self.kinds)!r}, {self.media_type!r})"
+
+
+# -- helpers -----------------------------------------------------------------------------------
+_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
+
+
+def escape(text: str) -> str:
+    """XML character data and attribute escaping (xml.sax.saxutils would import urllib and http)."""
+    return text.translate(_XML_ESCAPES)
+
+
+def quoteattr(text: str) -> str:
+    return '"' + escape(text).replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;") + '"'
+
+
+def terminal_width(default: int = 80) -> int:
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(1).columns if os.isatty(1) else default
+    except OSError:
+        return default
+def _nt_escape(value: str) -> str:
+    return (value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+            .replace("\t", "\\t"))
+
+
+def nt_term(term: Term) -> str:
+    """A term in N-Triples syntax (also the SPARQL TSV term syntax)."""
+    kind = term["type"]
+    if kind == "uri":
+        return f"<{term['value']}>"
+    if kind == "bnode":
+        return f"_:{term['value']}"
+    text = f'"{_nt_escape(term["value"])}"'
+    if "xml:lang" in term:
+        return f"{text}@{term['xml:lang']}"
+    if term.get("datatype"):
+        return f"{text}^^<{term['datatype']}>"
+    return text
+
+
+def plain(term: Term | None) -> str:
+    if term is None:
+        return ""
+    return f"_:{term['value']}" if term["type"] == "bnode" else term["value"]
+
+
+# -- SELECT / ASK ------------------------------------------------------------------------------
+def write_json(result: Result, out: TextIO) -> None:
+    import json
+
+    doc = result.to_sparql_json()
+    json.dump(doc, out, ensure_ascii=False, indent=2)
+    out.write("\n")
+
+
+def write_xml(result: Result, out: TextIO) -> None:
+    out.write('<?xml version="1.0" encoding="utf-8"?>\n')
+    out.write(f'<sparql xmlns="{SPARQL_RESULTS_NS}">\n  <head>\n')
+    if result.kind == "ask":
+        out.write(f"  </head>\n  <boolean>{'true' if result.boolean else 'false'}</boolean>\n</sparql>\n")
+        return
+    for var in result.variables:
+        out.write(f"    <variable name={quoteattr(var)}/>\n")
+    out.write("  </head>\n  <results>\n")
+    for row in result.rows:
+        out.write("    <result>\n")
+        for var in result.variables:
+            term = row.get(var)
+            if term is None:
+                continue
+            out.write(f"      <binding name={quoteattr(var)}>")
+            if term["type"] == "uri":
+                out.write(f"<uri>{escape(term['value'])}</uri>")
+            elif term["type"] == "bnode":
+                out.write(f"<bnode>{escape(term['value'])}</bnode>")
+            else:
+                attrs = ""
+                if "xml:lang" in term:
+                    attrs = f" xml:lang={quoteattr(term['xml:lang'])}"
+                elif term.get("datatype"):
+                    attrs = f" datatype={quoteattr(term['datatype'])}"
+                out.write(f"<literal{attrs}>{escape(term['value'])}</literal>")
+            out.write("</binding>\n")
+        out.write("    </result>\n")
+    out.write("  </results>\n</sparql>\n")
+
+
+def _csv_field(value: str) -> str:
+    if any(c in value for c in ',"\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def write_csv(result: Result, out: TextIO) -> None:
+    """SPARQL 1.1 CSV: plain values, CRLF line ends, quoted when needed."""
+    if result.kind == "ask":
+        out.write("boolean\r\n" + ("true" if result.boolean else "false") + "\r\n")
+        return
+    out.write(",".join(_csv_field(v) for v in result.variables) + "\r\n")
+    for row in result.rows:
+        out.write(",".join(_csv_field(plain(row.get(v))) for v in result.variables) + "\r\n")
+
+
+def write_tsv(result: Result, out: TextIO) -> None:
+    """SPARQL 1.1 TSV: `?var` header, terms in N-Triples syntax."""
+    if result.kind == "ask":
+        out.write("?boolean\n" + ("true" if result.boolean else "false") + "\n")
+        return
+    out.write("\t".join(f"?{v}" for v in result.variables) + "\n")
+    for row in result.rows:
+        out.write("\t".join(nt_term(row[v]) if v in row else "" for v in result.variables) + "\n")
+
+
+def _cell(term: Term | None) -> str:
+    from ..rdf.namespaces import shorten
+
+    if term is None:
+        return ""
+    if term["type"] == "uri":
+        return shorten(term["value"])
+    return " ".join(plain(term).split())
+
+
+def _widths(natural: list[int], total: int) -> list[int] | None:
+    """Column widths that fit `total` characters, shrinking the widest columns first; None when a
+    grid cannot fit without squeezing some column below 12 characters (then rows are printed as records)."""
+    gaps = 2 * (len(natural) - 1)
+    widths = [max(1, w) for w in natural]
+    budget = total - gaps
+    floor = [min(w, 12) for w in widths]
+    if sum(floor) > budget:
+        return None
+    while sum(widths) > budget:
+        widest = max(range(len(widths)), key=lambda i: widths[i] - floor[i])
+        widths[widest] -= 1
+    return widths
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Greedy wrapping of a cell whose whitespace is already single spaces, as
+    `textwrap.wrap(text, width, break_on_hyphens=False) or [""]` does it but with no trailing space
+    on a line (a test holds the two equal): a word is split only when longer than a line, and then
+    fills what is left of the line it starts on."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        if not word:
+            continue
+        while True:
+            sep = " " if line else ""
+            if len(line) + len(sep) + len(word) <= width:
+                line += sep + word
+                break
+            if len(word) > width:  # too long for any line: fill what is left of this one
+                room = width - len(line) - len(sep)
+                if room > 0:
+                    line += sep + word[:room]
+                    word = word[room:]
+                lines.append(line)
+                line = ""
+                continue
+            lines.append(line)
+            line = ""
+    if line:
+        lines.append(line)
+    return lines or [""]
+
+
+def write_table(result: Result, out: TextIO, width: int | None = None) -> None:
+    """A table for people: IRIs shortened, long cells wrapped, every line within the terminal width
+    (80 when not a terminal). Too many columns for a grid: each row is printed as a record."""
+    if result.kind == "ask":
+        out.write(("yes" if result.boolean else "no") + "\n")
+        return
+    if result.kind == "graph":
+        header = ["subject", "predicate", "object"]
+        rows = [[_cell(t) for t in triple] for triple in result.triples]
+        noun = "triple"
+    else:
+        header = list(result.variables)
+        rows = [[_cell(row.get(v)) for v in header] for row in result.rows]
+        noun = "row"
+    width = width or terminal_width()
+    natural = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
+    widths = _widths(natural, width) if header else []
+
+    if widths is not None:
+        def emit(values: list[str]) -> None:
+            wrapped = [wrap(v, w) for v, w in zip(values, widths, strict=True)]
+            for line in range(max(len(w) for w in wrapped)):
+                parts = [(w[line] if line < len(w) else "").ljust(widths[i]) for i, w in enumerate(wrapped)]
+                out.write("  ".join(parts).rstrip() + "\n")
+
+        if header:
+            emit(header)
+            out.write("  ".join("-" * w for w in widths) + "\n")
+        for row in rows:
+            emit(row)
+    else:
+        key_width = min(max(len(h) for h in header), 20)
+        value_width = max(width - key_width - 2, 20)
+        for n, row in enumerate(rows, 1):
+            out.write(f"-[ {n} ]".ljust(min(width, 40), "-") + "\n")
+            for name, value in zip(header, row, strict=True):
+                if not value:
+                    continue
+                lines = wrap(value, value_width)
+                out.write(f"{name[:key_width].ljust(key_width)}  {lines[0]}".rstrip() + "\n")
+                for more in lines[1:]:
+                    out.write(" " * (key_width + 2) + more + "\n")
+    count = len(rows)
+    out.write(f"({count} {noun}{'s' if count != 1 else ''}{', truncated' if result.truncated else ''})\n")
+
+
+# -- CONSTRUCT / DESCRIBE -----------------------------------------------------------------------
+def write_nt(result: Result, out: TextIO) -> None:
+    for s, p, o in result.triples:
+        out.write(f"{nt_term(s)} {nt_term(p)} {nt_term(o)} .\n")
+
+
+def _rdflib_graph(result: Result):
+    import rdflib
+
+    from ..rdf.namespaces import ID, PREFIXES
+    from ..stores.memory import json_to_node
+
+    graph = rdflib.Graph()
+    for prefix, ns in sorted(PREFIXES.items()):
+        graph.bind(prefix, ns)
+    graph.bind("id", ID)
+    for triple in result.triples:
+        graph.add(tuple(json_to_node(t) for t in triple))
+    return graph
+
+
+def write_ttl(result: Result, out: TextIO) -> None:
+    out.write(_rdflib_graph(result).serialize(format="turtle"))
+
+
+def write_jsonld(result: Result, out: TextIO) -> None:
+    out.write(_rdflib_graph(result).serialize(format="json-ld", indent=2))
+    out.write("\n")
+
+
+TABULAR = frozenset({"select", "ask"})
+GRAPH = frozenset({"graph"})
+WRITERS: dict[str, Writer] = {
+    "table": Writer("table", frozenset({"select", "ask", "graph"}), "text/plain", write_table),
+    "csv": Writer("csv", TABULAR, "text/csv", write_csv),
+    "tsv": Writer("tsv", TABULAR, "text/tab-separated-values", write_tsv),
+    "json": Writer("json", TABULAR, "application/sparql-results+json", write_json),
+    "xml": Writer("xml", TABULAR, "application/sparql-results+xml", write_xml),
+    "ttl": Writer("ttl", GRAPH, "text/turtle", write_ttl),
+    "nt": Writer("nt", GRAPH, "application/n-triples", write_nt),
+    "jsonld": Writer("jsonld", GRAPH, "application/ld+json", write_jsonld),
+}
+
+
+def write(result: Result, fmt: str, out: TextIO) -> None:
+    """Write `result` in format `fmt`, refusing a format that does not fit the kind of answer."""
+    writer = WRITERS.get(fmt)
+    if writer is None:
+        raise InputError(f"unknown format {fmt!r} (choose from {', '.join(WRITERS)})")
+    if result.kind not in writer.kinds:
+        fits = ", ".join(n for n, w in WRITERS.items() if result.kind in w.kinds)
+        what = "a CONSTRUCT/DESCRIBE" if result.kind == "graph" else "a SELECT/ASK"
+        raise InputError(f"--format {fmt} does not fit {what} query; use one of: {fits}")
+    writer.write(result, out)

@@ -1,0 +1,127 @@
+"""Reading RDF files with errors located to file, line and column, and moving terms between
+pyoxigraph and rdflib.
+
+Build and query paths use pyoxigraph (fast, and its parser reports positions); reasoning and SHACL
+need rdflib graphs, so the conversion lives here and is imported only by those paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyoxigraph as ox
+
+from ..errors import InputError
+
+if TYPE_CHECKING:
+    import rdflib
+
+OX_FORMATS = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".trig": ox.RdfFormat.TRIG,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".owl": ox.RdfFormat.RDF_XML,
+}
+
+
+def oxigraph_format(path: Path) -> ox.RdfFormat:
+    try:
+        return OX_FORMATS[path.suffix.lower()]
+    except KeyError:
+        known = ", ".join(sorted(OX_FORMATS))
+        raise InputError(f"unknown RDF file extension {path.suffix!r} (known: {known})",
+                         path=str(path)) from None
+
+
+def parse_quads(data: bytes, path: Path, graph: str | None) -> list[ox.Quad]:
+    """Parse one file's bytes into quads in `graph`; a syntax error names the file, line and column."""
+    fmt = oxigraph_format(path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError("not UTF-8 text (is this a binary file?)", path=str(path), line=line) from None
+    if "\0" in text:
+        raise InputError("contains NUL bytes (is this a binary file?)", path=str(path))
+    target = ox.NamedNode(graph) if graph else ox.DefaultGraph()
+    try:
+        quads = [
+            q if fmt in (ox.RdfFormat.TRIG, ox.RdfFormat.N_QUADS) and graph is None
+            else ox.Quad(q.subject, q.predicate, q.object, target)
+            for q in ox.parse(data, format=fmt, base_iri=path.resolve().as_uri())
+        ]
+    except SyntaxError as exc:
+        message = str(exc).split(": ", 1)[-1] if ": " in str(exc) else str(exc)
+        raise InputError(f"syntax error: {message}", path=str(path), line=exc.lineno,
+                         column=exc.offset) from None
+    except ValueError as exc:
+        raise InputError(f"cannot read: {exc}", path=str(path)) from None
+    return quads
+
+
+def read_quads(path: Path, graph: str | None, display: str | None = None) -> list[ox.Quad]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror}", path=display or str(path)) from None
+    try:
+        return parse_quads(data, path, graph)
+    except InputError as exc:
+        if display and exc.path != display:
+            raise InputError(str(exc).split(": ", 1)[1] if exc.path else str(exc), path=display,
+                             line=exc.line, column=exc.column) from None
+        raise
+
+
+# -- pyoxigraph <-> rdflib ----------------------------------------------------------------
+
+def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
+    import rdflib
+
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    dt = term.datatype.value
+    if dt == "http://www.w3.org/2001/XMLSchema#string":
+        return rdflib.Literal(term.value)
+    return rdflib.Literal(term.value, datatype=rdflib.URIRef(dt))
+
+
+def to_oxigraph(term: rdflib.term.Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    import rdflib
+
+    if isinstance(term, rdflib.URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, rdflib.BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, rdflib.Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"cannot convert {term!r}")
+
+
+def quads_to_graph(quads: Iterable[ox.Quad], graph: rdflib.Graph | None = None) -> rdflib.Graph:
+    """Merge the quads' triples into one rdflib graph (graph names are dropped)."""
+    import rdflib
+
+    g = graph if graph is not None else rdflib.Graph()
+    add = g.add
+    for q in quads:
+        add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
+    return g
+
+
+def graph_to_quads(g: Iterable[tuple], graph: str) -> list[ox.Quad]:
+    target = ox.NamedNode(graph)
+    return [ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), target) for s, p, o in g]

@@ -1,0 +1,201 @@
+"""Embedded persistent Oxigraph: the default store.
+
+This module is on the quick route of `dispute-kg query run`, so it imports only pyoxigraph and the
+package's import-free modules; typing names are for type checkers alone, and timeouts use `_thread`
+(the `threading` module costs about 4 ms to import, a tenth of a whole bare query process).
+"""
+
+from __future__ import annotations
+
+import _thread
+import os
+
+import pyoxigraph as ox
+
+from ..errors import BackendUnavailable, InputError, QueryTimeout
+from ..rdf.terms import QuadTerms, Result, Term
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Mapping
+    from typing import Any
+
+    from .base import Selector
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def term_to_json(term: Any) -> Term:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != XSD_STRING:
+            out["datatype"] = term.datatype.value
+        return out
+    raise TypeError(f"unsupported term {term!r}")
+
+
+def json_to_term(term: Term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    kind = term["type"]
+    if kind == "uri":
+        return ox.NamedNode(term["value"])
+    if kind == "bnode":
+        return ox.BlankNode(term["value"])
+    if "xml:lang" in term:
+        return ox.Literal(term["value"], language=term["xml:lang"])
+    if term.get("datatype"):
+        return ox.Literal(term["value"], datatype=ox.NamedNode(term["datatype"]))
+    return ox.Literal(term["value"])
+
+
+def sparql_error(exc: SyntaxError, label: str = "query") -> InputError:
+    message = str(exc)
+    return InputError(f"SPARQL syntax error in {label}: {message}", line=exc.lineno, column=exc.offset)
+
+
+def run_with_timeout(fn: Callable[[], Any], timeout: float | None) -> Any:
+    """Run `fn` in a worker thread; pyoxigraph releases the GIL while it evaluates, so we can stop waiting.
+
+    A thread left running past the timeout is abandoned; like a daemon thread it does not keep the
+    process alive."""
+    if not timeout:
+        return fn()
+    box: dict[str, Any] = {}
+    done = _thread.allocate_lock()
+    done.acquire()
+
+    def work() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # re-raised in the caller's thread
+            # without its traceback: the frames hold pyoxigraph objects that must not cross threads
+            box["error"] = exc.with_traceback(None)
+        finally:
+            done.release()
+
+    _thread.start_new_thread(work, ())
+    if not done.acquire(timeout=min(timeout, _thread.TIMEOUT_MAX)):
+        raise QueryTimeout(f"query stopped after {timeout:g} s (raise --timeout to allow longer)")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def evaluate(store: ox.Store, sparql: str, bindings: Mapping[str, Term] | None, limit: int | None,
+             timeout: float | None, **kwargs: Any) -> Result:
+    substitutions = {ox.Variable(k): json_to_term(v) for k, v in (bindings or {}).items()}
+
+    def work() -> Result:
+        try:
+            answer = store.query(sparql, substitutions=substitutions or None, **kwargs)
+        except SyntaxError as exc:
+            raise sparql_error(exc) from None
+        if isinstance(answer, bool | ox.QueryBoolean):
+            return Result("ask", boolean=answer)
+        if isinstance(answer, ox.QuerySolutions):
+            variables = [v.value for v in answer.variables]
+            rows: list[dict[str, Term]] = []
+            truncated = False
+            for solution in answer:
+                if limit is not None and len(rows) >= limit:
+                    truncated = True
+                    break
+                row = {}
+                for var in variables:
+                    value = solution[var]
+                    if value is not None:
+                        row[var] = term_to_json(value)
+                rows.append(row)
+            return Result("select", variables=variables, rows=rows, truncated=truncated)
+        triples = []
+        truncated = False
+        for triple in answer:
+            if limit is not None and len(triples) >= limit:
+                truncated = True
+                break
+            triples.append((term_to_json(triple.subject), term_to_json(triple.predicate),
+                            term_to_json(triple.object)))
+        return Result("graph", triples=triples, truncated=truncated)
+
+    return run_with_timeout(work, timeout)
+
+
+def quad_to_terms(q: ox.Quad) -> QuadTerms:
+    graph = None if isinstance(q.graph_name, ox.DefaultGraph) else term_to_json(q.graph_name)
+    return term_to_json(q.subject), term_to_json(q.predicate), term_to_json(q.object), graph
+
+
+def terms_to_quad(q: QuadTerms) -> ox.Quad:
+    s, p, o, g = q
+    graph = json_to_term(g) if g else ox.DefaultGraph()
+    return ox.Quad(json_to_term(s), json_to_term(p), json_to_term(o), graph)
+
+
+class OxigraphStore:
+    name = "oxigraph"
+    capabilities = frozenset({"update", "named_graphs", "transactions", "persistent"})
+
+    def __init__(self, store: ox.Store, path: str | None, read_only: bool) -> None:
+        self.store, self.path, self.read_only = store, path, read_only
+
+    @classmethod
+    def open(cls, selector: Selector, *, project: Any = None, read_only: bool = False) -> OxigraphStore:
+        if selector.location:
+            path = selector.location
+        elif project is not None:
+            path = os.fspath(project.store_path)
+        else:
+            path = os.path.join(".dispute-kg", "store")
+        return cls.at(path, read_only=read_only)
+
+    @classmethod
+    def at(cls, path: str, *, read_only: bool = False) -> OxigraphStore:
+        if read_only and not os.path.exists(path):
+            raise BackendUnavailable(f"no store at {path}: run `dispute-kg build` first")
+        try:
+            store = ox.Store.read_only(path) if read_only else ox.Store(path)
+        except OSError as exc:
+            raise BackendUnavailable(f"cannot open Oxigraph store at {path}: {exc}") from None
+        return cls(store, path, read_only)
+
+    @classmethod
+    def in_memory(cls) -> OxigraphStore:
+        return cls(ox.Store(), None, False)
+
+    def query(self, sparql: str, bindings: Mapping[str, Term] | None = None, *,
+              limit: int | None = None, timeout: float | None = None) -> Result:
+        return evaluate(self.store, sparql, bindings, limit, timeout, use_default_graph_as_union=True)
+
+    def update(self, sparql: str) -> None:
+        try:
+            self.store.update(sparql)
+        except SyntaxError as exc:
+            raise sparql_error(exc, "update") from None
+
+    def add_quads(self, quads: Iterable[QuadTerms]) -> None:
+        self.store.extend([terms_to_quad(q) for q in quads])
+
+    def add_ox_quads(self, quads: Iterable[ox.Quad]) -> None:
+        self.store.bulk_extend(quads)
+
+    def quads(self) -> Iterator[QuadTerms]:
+        for q in self.store:
+            yield quad_to_terms(q)
+
+    def count(self, graph: str | None = None) -> int:
+        if graph is None:
+            return len(self.store)
+        return sum(1 for _ in self.store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+
+    def flush(self) -> None:
+        if not self.read_only:
+            self.store.flush()
+
+    def close(self) -> None:
+        self.flush()
+        del self.store

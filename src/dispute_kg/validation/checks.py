@@ -1,0 +1,75 @@
+"""QC checks: SPARQL queries under queries/checks/ that must return no rows (ODK's `*-violation`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputError
+from ..query.headers import read_header
+from ..rdf.terms import Term
+from ..stores.base import Store
+
+
+@dataclass
+class CheckResult:
+    name: str
+    summary: str
+    rows: list[dict[str, Term]] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.rows
+
+
+def check_summary(path: Path) -> str:
+    header, _ = read_header(path.read_text(encoding="utf-8"))
+    return str(header.get("summary", ""))
+
+
+def run_check(store: Store, path: Path) -> CheckResult:
+    text = path.read_text(encoding="utf-8")
+    header, _ = read_header(text)
+    try:
+        result = store.query(text)
+    except InputError as exc:
+        raise InputError(str(exc), path=f"queries/checks/{path.name}", line=exc.line, column=exc.column) from None
+    return CheckResult(path.stem, str(header.get("summary", "")), result.rows)
+
+
+def run_checks(store: Store, paths: list[Path]) -> list[CheckResult]:
+    return [run_check(store, p) for p in paths]
+
+
+TERMS_QUERY = """SELECT DISTINCT ?term WHERE {
+  { ?s ?term ?o } UNION { ?s ?p ?term FILTER (isIRI(?term)) } UNION
+  { ?s ?p ?o FILTER (isLiteral(?o)) BIND (DATATYPE(?o) AS ?term) }
+}"""
+EXAMPLE_QUERY = """SELECT ?entity ?property ?value ?term WHERE {
+  { ?entity ?property ?value FILTER (?property = ?term) } UNION
+  { ?entity ?property ?value FILTER (?value = ?term) } UNION
+  { ?entity ?property ?value FILTER (isLiteral(?value) && DATATYPE(?value) = ?term) }
+} LIMIT 1"""
+VOCABULARY_CHECK = "standard-vocabulary-terms"
+
+
+def check_standard_terms(store: Store) -> CheckResult:
+    """Terms from a reused vocabulary (SKOS, PROV-O, Web Annotation, ...) that it does not define:
+    one row per such term (`value`), with the subject and property of one triple that uses it. A
+    SPARQL check cannot do this, since the lists of defined terms are not in the graph (see
+    `vocabularies`)."""
+    from ..rdf.vocabularies import unknown_term
+
+    rows = []
+    for row in store.query(TERMS_QUERY).rows:
+        term = row.get("term")
+        if term is None or term["type"] != "uri" or unknown_term(term["value"]) is None:
+            continue
+        example = store.query(EXAMPLE_QUERY, {"term": term}).rows
+        # the unknown term is the value to show: the fix is there, whether it is used as a property,
+        # a class, an object or a datatype
+        found = {k: example[0][k] for k in ("entity", "property") if example and k in example[0]}
+        rows.append({**found, "value": term})
+    rows.sort(key=lambda r: (r.get("value", {}).get("value", ""), r.get("entity", {}).get("value", "")))
+    return CheckResult(VOCABULARY_CHECK, "Terms from reused vocabularies (SKOS, PROV-O, Web Annotation, ...) "
+                       "that those vocabularies do not define", rows)

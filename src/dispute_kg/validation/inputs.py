@@ -1,0 +1,303 @@
+"""Steps 1 and 2 of the pipeline: read and parse the input files (errors located to
+file:line:column), apply the input rules (size, prefixes, no blank nodes, subjects under id/, no
+ontology or source-text edits), and check the vocabulary: every dk: term used must be defined by the
+ontology, and every term of a reused vocabulary (SKOS, PROV-O, ...) by that vocabulary
+(`vocabularies`; closest term suggested)."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from ..errors import InputError
+from ..project.folder import Project
+from ..rdf.namespaces import DEF, ID, shorten
+from .common import DK_SOURCE, DK_TEXT, OWL, RDF_TYPE, Triple, _triple_key
+from .report import Problem
+from .schema import Schema
+
+MAX_INPUT_BYTES = int(os.environ.get("DISPUTE_KG_MAX_INPUT_BYTES", 16 * 1024 * 1024))
+MAX_PREFIXES = int(os.environ.get("DISPUTE_KG_MAX_PREFIXES", 256))
+INPUT_SUFFIXES = {".ttl", ".nt", ".trig", ".jsonld"}
+
+
+@dataclass
+class InputFile:
+    display: str
+    text: str
+    suffix: str
+    prefixes: dict[str, str]
+
+
+PREFIX_RE = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.MULTILINE | re.IGNORECASE)
+
+
+class Locator:
+    """Finds the input line where a node is defined (first as a subject, else first mentioned)."""
+
+    def __init__(self, files: list[InputFile]) -> None:
+        self.files = files
+        self.cache: dict[str, tuple[str, int, int]] = {}
+
+    def forms(self, f: InputFile, iri: str) -> list[str]:
+        out = [f"<{iri}>", f'"{iri}"']
+        for prefix, ns in f.prefixes.items():
+            if iri.startswith(ns) and len(iri) > len(ns):
+                out.append(f"{prefix}:{iri[len(ns):]}")
+        return out
+
+    def locate(self, iri: str) -> tuple[str, int, int]:
+        if iri in self.cache:
+            return self.cache[iri]
+        found = ("", 0, 0)
+        for f in self.files:
+            forms = self.forms(f, iri)
+            best = None
+            for lineno, line in enumerate(f.text.splitlines(), 1):
+                for form in forms:
+                    col = _token_index(line, form)
+                    if col < 0:
+                        continue
+                    if line[:col].strip() == "":
+                        best = (lineno, col + 1)
+                        break
+                    if best is None:
+                        best = (lineno, col + 1)
+                if best and line.lstrip().startswith(tuple(forms)):
+                    break
+            if best:
+                found = (f.display, best[0], best[1])
+                break
+        if not found[0] and self.files:
+            found = (self.files[0].display, 0, 0)
+        self.cache[iri] = found
+        return found
+
+
+def _token_index(line: str, form: str) -> int:
+    start = 0
+    while True:
+        i = line.find(form, start)
+        if i < 0:
+            return -1
+        end = i + len(form)
+        if form.startswith(("<", '"')) or end >= len(line) or not (line[end].isalnum() or line[end] in "_-"):
+            if i == 0 or not (line[i - 1].isalnum() or line[i - 1] in "_:"):
+                return i
+        start = i + 1
+
+
+def read_input_file(path: Path, display: str | None = None) -> tuple[InputFile, list[ox.Quad]]:
+    """Read and parse one input file; InputError (located) when it cannot be read."""
+    from ..rdf.files import parse_quads
+
+    shown = display or str(path)
+    suffix = path.suffix.lower()
+    if suffix not in INPUT_SUFFIXES:
+        raise InputError(f"unsupported extension {path.suffix!r}: give .ttl, .nt, .trig or .jsonld", path=shown)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", path=shown) from None
+    if size > MAX_INPUT_BYTES:
+        raise InputError(f"input is {size / 1e6:.1f} MB; at most {MAX_INPUT_BYTES / 1e6:.1f} MB is accepted per "
+                         "file (split it, or raise DISPUTE_KG_MAX_INPUT_BYTES)", path=shown, line=1)
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError("not UTF-8 text (is this a binary file?)", path=shown, line=line) from None
+    if "\0" in text:
+        line = text[: text.index("\0")].count("\n") + 1
+        raise InputError("contains NUL bytes (is this a binary file?)", path=shown, line=line)
+    body = "\n".join(ln for ln in text.splitlines() if not ln.lstrip().startswith("#")).strip()
+    if not body:
+        raise InputError("empty input: no triples to validate", path=shown, line=1)
+    prefixes: dict[str, str] = {}
+    count = 0
+    for m in PREFIX_RE.finditer(text):
+        count += 1
+        if count > MAX_PREFIXES:
+            line = text[: m.start()].count("\n") + 1
+            raise InputError(f"declares more than {MAX_PREFIXES} prefixes; an addition needs a handful "
+                             "(raise DISPUTE_KG_MAX_PREFIXES if this is intended)", path=shown, line=line,
+                             column=1)
+        prefixes[m.group(1) or ""] = m.group(2)
+    try:
+        quads = parse_quads(data, path, None)
+    except InputError as exc:
+        message = str(exc).split(": ", 1)[1] if exc.path else str(exc)
+        raise InputError(message, path=shown, line=exc.line, column=exc.column) from None
+    if not quads:
+        raise InputError("no triples: the file holds only prefixes or comments", path=shown, line=1)
+    return InputFile(shown, text, suffix, prefixes), quads
+
+
+@dataclass
+class Delta:
+    """A parsed input: its triples and where they came from."""
+
+    triples: list[Triple]
+    files: list[InputFile]
+    sha256: str
+    names: list[str]
+
+
+def read_inputs(inputs: Any, project: Project) -> tuple[Delta | None, list[Problem]]:
+    """Parse paths (or take an rdflib graph); located parse problems when any input is unreadable."""
+    import rdflib
+
+    from ..rdf.files import to_oxigraph
+
+    problems: list[Problem] = []
+    triples: list[Triple] = []
+    files: list[InputFile] = []
+    h = hashlib.sha256()
+    names: list[str] = []
+    if isinstance(inputs, rdflib.Graph):
+        for s, p, o in inputs:
+            triples.append((to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)))
+        h.update(inputs.serialize(format="nt", encoding="utf-8"))
+        names.append("(graph)")
+        if not triples:
+            problems.append(Problem("parse", "", "empty input: no triples to validate", severity="Violation"))
+            return None, problems
+        return Delta(sorted(set(triples), key=_triple_key), files, h.hexdigest(), names), problems
+    paths = [Path(inputs)] if isinstance(inputs, str | os.PathLike) else [Path(p) for p in inputs]
+    if not paths:
+        problems.append(Problem("parse", "", "no input files given"))
+        return None, problems
+    for path in paths:
+        shown = str(path)
+        names.append(shown)
+        try:
+            f, quads = read_input_file(path, shown)
+        except InputError as exc:
+            message = str(exc).split(": ", 1)[1] if exc.path else str(exc)
+            problems.append(Problem("parse", "", message, file=exc.path or shown, line=exc.line or 0,
+                                    column=exc.column or 0))
+            continue
+        h.update(path.read_bytes())
+        files.append(f)
+        triples.extend((q.subject, q.predicate, q.object) for q in quads)
+    if problems:
+        return None, problems
+    return Delta(sorted(set(triples), key=_triple_key), files, h.hexdigest(), names), problems
+
+
+def input_rules(delta: Delta, loc: Locator, *, allow_sources: bool = False) -> list[Problem]:
+    problems = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(node: Any, message: str, path: str = "", value: str = "") -> None:
+        key = (str(node), message)
+        if key in seen:
+            return
+        seen.add(key)
+        focus = node.value if isinstance(node, ox.NamedNode) else str(node)
+        file, line, col = loc.locate(focus) if isinstance(node, ox.NamedNode) else _locate_bnode(delta, node)
+        problems.append(Problem("input", focus, message, path=path, value=value, file=file, line=line,
+                                column=col))
+
+    for s, p, o in delta.triples:
+        if isinstance(s, ox.BlankNode) or isinstance(o, ox.BlankNode):
+            add(s if isinstance(s, ox.BlankNode) else o, "blank nodes are not accepted in additions: give "
+                "every node an IRI under https://w3id.org/dispute-kg/id/ so it can be cited and retracted")
+            continue
+        if s.value.startswith(DEF) or (not s.value.startswith(ID)):
+            add(s, "an addition may only describe nodes under https://w3id.org/dispute-kg/id/; ontology "
+                   "terms and other vocabularies change in ontology/ and are rebuilt", path=p.value)
+            continue
+        if p == DK_TEXT:
+            add(s, "dk:text is added by the build from the source's .txt file; register a source with "
+                   "`dispute-kg source add`", path=p.value)
+        if not allow_sources and p == RDF_TYPE and o == DK_SOURCE:
+            add(s, "sources are registered with `dispute-kg source add FILE.txt ...`, not added as "
+                   "assertions", path=p.value, value=o.value)
+        if p.value.startswith(OWL) and p.value not in (OWL + "sameAs", OWL + "differentFrom"):
+            add(s, f"{shorten(p.value)} is ontology vocabulary; additions state facts about instances",
+                path=p.value)
+    return problems
+
+
+def _locate_bnode(delta: Delta, node: Any) -> tuple[str, int, int]:
+    if not delta.files:
+        return ("", 0, 0)
+    f = delta.files[0]
+    for lineno, line in enumerate(f.text.splitlines(), 1):
+        if "[" in line or "_:" in line or "(" in line:
+            return (f.display, lineno, max(1, min(i for i in (line.find("["), line.find("_:"), line.find("("))
+                                                   if i >= 0) + 1))
+    return (f.display, 0, 0)
+
+
+def vocabulary(delta: Delta, schema: Schema, loc: Locator) -> list[Problem]:
+    defined = schema.defined_terms
+    local_names = sorted(t[len(DEF):] for t in defined)
+    problems = []
+    seen = set()
+    for s, p, o in delta.triples:
+        candidates = [p, o]
+        if isinstance(o, ox.Literal):
+            candidates.append(o.datatype)
+        for term in candidates:
+            if not isinstance(term, ox.NamedNode) or term.value in defined:
+                continue
+            if not term.value.startswith(DEF):
+                problem = _standard_term_problem(s, p, term, schema, loc, seen)
+                if problem:
+                    problems.append(problem)
+                continue
+            key = (s.value if isinstance(s, ox.NamedNode) else str(s), term.value)
+            if key in seen:
+                continue
+            seen.add(key)
+            name = term.value[len(DEF):]
+            close = difflib.get_close_matches(name, local_names, n=1, cutoff=0.6)
+            if not close:
+                close = difflib.get_close_matches(name.lower(), [n.lower() for n in local_names], n=1, cutoff=0.6)
+                close = [next(n for n in local_names if n.lower() == close[0])] if close else []
+            hint = f"; did you mean dk:{close[0]}?" if close else "; see ontology/dispute.ttl for the defined terms"
+            file, line, col = _locate_term(loc, f"dk:{name}", term.value)
+            problems.append(Problem("vocabulary", key[0], f"uses dk:{name}, which the ontology does not define{hint}",
+                                    path=p.value if term != p else "", value=term.value,
+                                    expects="terms defined by the ontology (with an rdfs:label)",
+                                    file=file, line=line, column=col))
+    return problems
+
+
+def _standard_term_problem(s: Any, p: Any, term: Any, schema: Schema, loc: Locator,
+                           seen: set[tuple[str, str]]) -> Problem | None:
+    """A term from a reused vocabulary (SKOS, PROV-O, ...) that the vocabulary does not define."""
+    from ..rdf.vocabularies import unknown_term
+
+    found = unknown_term(term.value, schema.used_terms)
+    key = (s.value if isinstance(s, ox.NamedNode) else str(s), term.value)
+    if found is None or key in seen:
+        return None
+    seen.add(key)
+    curie, vocabulary, hint = found
+    file, line, col = _locate_term(loc, curie, term.value)
+    return Problem("vocabulary", key[0], f"uses {curie}, which {vocabulary} does not define"
+                   f"{hint or '; see the vocabulary for its terms'}",
+                   path=p.value if term != p else "", value=term.value,
+                   expects=f"terms that {vocabulary} defines", file=file, line=line, column=col)
+
+
+def _locate_term(loc: Locator, curie: str, iri: str) -> tuple[str, int, int]:
+    for f in loc.files:
+        forms = [f"<{iri}>"] + [f"{pfx}:{iri[len(ns):]}" for pfx, ns in f.prefixes.items() if iri.startswith(ns)]
+        for lineno, line in enumerate(f.text.splitlines(), 1):
+            for form in forms:
+                col = _token_index(line, form)
+                if col >= 0:
+                    return (f.display, lineno, col + 1)
+    return (loc.files[0].display, 0, 0) if loc.files else ("", 0, 0)

@@ -1,0 +1,155 @@
+"""The pipeline itself: `validate` runs the steps in order on one input against the built store,
+stopping early when the input cannot be read or breaks the input or vocabulary rules; and
+`full_validation`, the reference it must equal (tests and benchmarks)."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import pyoxigraph as ox
+
+from ..errors import InputError
+from ..project.folder import Project
+from ..rdf.namespaces import INFERRED_GRAPH
+from .common import DK_TEXT
+from .inputs import Delta, Locator, input_rules, read_inputs, vocabulary
+from .neighbourhood import View, affected_focus_nodes, gather, local_closure
+from .report import Problem, ValidationReport
+from .schema import Schema, load_schema
+from .stages import check_consistency, check_provenance, duplicates, run_qc_checks, run_shapes
+
+
+def validate(project: Project, inputs: Any, *, strict: bool = False, store: ox.Store | None = None,
+             allow_sources: bool = False, extra_texts: dict[str, str] | None = None) -> ValidationReport:
+    """Validate `inputs` (paths, or an rdflib graph) against the project's built store; changes nothing.
+
+    `extra_texts` maps source IRIs to texts being registered alongside (for `source add`)."""
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    names = ["(graph)"] if not isinstance(inputs, str | os.PathLike | list | tuple) else (
+        [str(inputs)] if isinstance(inputs, str | os.PathLike) else [str(p) for p in inputs])
+    report = ValidationReport(inputs=names, strict=strict)
+    delta, problems = read_inputs(inputs, project)
+    timings["parse"] = time.perf_counter() - t0
+    report.seconds = timings
+    if delta is None:
+        report.readable = False
+        report.problems = problems
+        return report
+    report.triples = len(delta.triples)
+    report.input_sha256 = delta.sha256
+    loc = Locator(delta.files)
+    t = time.perf_counter()
+    schema = load_schema(project)
+    problems = input_rules(delta, loc, allow_sources=allow_sources)
+    problems += vocabulary(delta, schema, loc)
+    timings["vocabulary"] = time.perf_counter() - t
+    if problems:
+        report.problems = sorted(problems)
+        report.stopped = "vocabulary" if any(p.stage == "vocabulary" for p in problems) else "input"
+        return report
+
+    own_store = store is None
+    if own_store:
+        store = open_store_read_only(project)
+    try:
+        return _validate_graph(project, schema, delta, loc, store, report, timings, extra_texts or {})
+    finally:
+        if own_store:
+            del store
+
+
+def open_store_read_only(project: Project) -> ox.Store:
+    from ..errors import BackendUnavailable
+
+    if not project.store_path.exists():
+        raise BackendUnavailable(f"no store at {project.store_path}: run `dispute-kg build` first")
+    return ox.Store.read_only(str(project.store_path))
+
+
+def _validate_graph(project: Project, schema: Schema, delta: Delta, loc: Locator, store: ox.Store,
+                    report: ValidationReport, timings: dict[str, float],
+                    extra_texts: dict[str, str]) -> ValidationReport:
+    view = View(store)
+    t = time.perf_counter()
+    new, dup, dup_problems = duplicates(view, delta, schema, loc, store)
+    report.new_triples, report.duplicates = new, dup
+    timings["duplicates"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    text_triples = [(ox.NamedNode(iri), DK_TEXT, ox.Literal(text)) for iri, text in sorted(extra_texts.items())]
+    view.add_local(delta.triples + text_triples)
+    inferred, errors = local_closure(schema, view, delta.triples + text_triples)
+    report.inferred = inferred
+    report.uninferred = [t for t in new if view.in_store(t, ox.NamedNode(INFERRED_GRAPH))]
+    view.add_local(inferred)
+    timings["reasoning"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    changed = [t for t in new if not view.in_store(t)] + inferred + text_triples
+    focus = affected_focus_nodes(schema, view, changed)
+    data = gather(schema, view, focus)
+    report.focus_nodes = sorted(f.value for f in focus)
+    report.neighbourhood = len(data)
+    timings["neighbourhood"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    violations, shacl_graph = run_shapes(schema, data, focus)
+    report.shacl_report = shacl_graph
+    problems: list[Problem] = []
+    for v in violations:
+        file, line, col = loc.locate(v.focus) if v.focus.startswith("http") else ("", 0, 0)
+        # our shapes' sh:message says in plain words what the rule expects
+        problems.append(Problem("shacl", v.focus, v.message, path=v.path, value=v.value,
+                                severity=v.severity, expects=v.message, file=file, line=line,
+                                column=col, shape=v.shape))
+    timings["shacl"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    problems += check_provenance(view, delta, data, loc)
+    manifest = project.manifest() or {}
+    problems += check_consistency(schema, data, focus, inferred, errors, manifest.get("inconsistencies", []), loc)
+    # the QC queries are a safety net: report their rows only for nodes nothing else has flagged
+    flagged = {p.focus for p in problems if p.severity == "Violation"}
+    problems += [p for p in run_qc_checks(project, data, focus, loc, schema) if p.focus not in flagged]
+    problems += dup_problems
+    timings["checks"] = time.perf_counter() - t
+    report.problems = sorted(set(problems))
+    return report
+
+
+# ------------------------------------------------------------------------------------------
+# The reference: a full validation of the whole graph plus the input (for tests and benchmarks)
+# ------------------------------------------------------------------------------------------
+
+def full_validation(project: Project, inputs: Any, store: ox.Store | None = None) -> list[Any]:
+    """SHACL violations of the whole graph with the input, closed under OWL 2 RL from scratch, as the
+    build and `check` would find them: the reference the incremental pipeline must equal."""
+    import rdflib
+
+    from ..rdf.files import quads_to_graph, to_rdflib
+    from ..reasoning.closure import owl_rl_closure
+    from .shacl import run_shacl
+
+    own = store is None
+    store = store or open_store_read_only(project)
+    delta, problems = read_inputs(inputs, project)
+    if delta is None:
+        raise InputError("; ".join(p.message for p in problems))
+    asserted = [q for q in store if not (isinstance(q.graph_name, ox.NamedNode)
+                                         and q.graph_name.value == INFERRED_GRAPH)]
+    g = quads_to_graph(asserted)
+    for s, p, o in delta.triples:
+        g.add((to_rdflib(s), to_rdflib(p), to_rdflib(o)))
+    closure = owl_rl_closure(g)
+    full = rdflib.Graph()
+    for t in g:
+        full.add(t)
+    for t in closure.inferred:
+        full.add(t)
+    schema = load_schema(project)
+    if own:
+        del store
+    return run_shacl(full, schema.shapes).violations
