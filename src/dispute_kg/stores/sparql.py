@@ -280,13 +280,6 @@ class SparqlStore:
         """Drop every graph (used by `push --replace`)."""
         self.update("DROP ALL")
 
-    @property
-    def inconsistencies(self) -> list[str]:
-        """OWL 2 RL inconsistencies, found by the same queries `rules` runs in the embedded build."""
-        from ..reasoning.rules import find_inconsistencies
-
-        return find_inconsistencies(self)
-
     def close(self) -> None:
         pass
 
