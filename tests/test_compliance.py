@@ -8,7 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import oxigraph_serve, run_cli
+from conftest import run_cli
+from servers import oxigraph_serve
 
 from dispute_kg.kg import KnowledgeGraph
 from dispute_kg.query.catalog import Catalog

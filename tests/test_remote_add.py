@@ -9,7 +9,8 @@ from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, free_port, oxigraph_serve, run_cli, tree_hash
+from conftest import ROOT, run_cli, tree_hash
+from servers import free_port, oxigraph_serve
 
 from dispute_kg.stores.base import open_store
 
