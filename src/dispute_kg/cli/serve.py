@@ -102,7 +102,7 @@ def serve(ctx: Context, host: str, port: int, allowed_hosts: tuple[str, ...], co
     try:
         try:
             listener = make_listener(lambda e, s: app(e, s), host, port, limits)
-        except socket.gaierror:
+        except (socket.gaierror, ValueError):
             raise InputError(f"--host {host!r} is not an address or a name this machine can resolve") from None
         except OSError as exc:
             what = "is already in use" if exc.errno == 98 else f"cannot be used ({exc.strerror})"

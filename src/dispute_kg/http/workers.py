@@ -155,6 +155,14 @@ def handle(kg: Any, job: tuple[Any, ...], sandboxed: bool, allow_service: bool) 
         return ("error", 400, "the query is nested too deeply", [])
     except OSError as exc:
         return ("error", 502, f"the store failed: {exc}", [])
+    except (RuntimeError, ValueError, TypeError) as exc:  # the engine refused to evaluate this query
+        return ("error", 400, f"the query cannot be evaluated: {exc}", [])
+    except Exception as exc:
+        return ("error", 500, f"internal error: {type(exc).__name__}: {exc}", [])
+    except BaseException as exc:  # pyo3's PanicException: a bug in the engine, answered, not fatal
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        return ("error", 500, f"the query engine failed: {type(exc).__name__}: {exc}", [])
 
 
 def reply_value(reply: tuple[Any, ...]) -> Any:
