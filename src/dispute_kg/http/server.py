@@ -261,7 +261,7 @@ def openapi(app: App) -> dict[str, Any]:
                                     "schema": {"type": "string"}}, *options[1:]],
                     "responses": {"200": results, "400": error, "403": {"description": "SERVICE refused"},
                                   "503": timeout}},
-            "post": {"summary": "SPARQL 1.1 Protocol query or update (update needs a bearer token)",
+            "post": {"summary": "SPARQL 1.1 Protocol query (the update operation is refused: see /api/additions)",
                      "operationId": "sparqlPost",
                      "requestBody": {"required": True, "content": {
                          "application/sparql-query": {"schema": {"type": "string"}},
@@ -269,11 +269,20 @@ def openapi(app: App) -> dict[str, Any]:
                          "application/x-www-form-urlencoded": {"schema": {
                              "type": "object", "properties": {"query": {"type": "string"},
                                                               "update": {"type": "string"}}}}}},
-                     "responses": {"200": results, "204": {"description": "Update applied"}, "400": error,
-                                   "401": {"description": "Update without a bearer token"},
-                                   "403": {"description": "Wrong token, updates disabled, or SERVICE refused"},
+                     "responses": {"200": results, "400": error,
+                                   "403": {"description": "SERVICE refused, or an update (see /api/additions)"},
                                    "503": timeout}},
         },
+        "/api/additions": {"post": {
+            "summary": "Add assertions (Turtle): validated, then written to a data file with a history record",
+            "operationId": "addAssertions",
+            "requestBody": {"required": True, "content": {"text/turtle": {"schema": {"type": "string"}}}},
+            "responses": {"201": {"description": "Added: the validation report and the addition",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}},
+                          "401": {"description": "No bearer token"},
+                          "403": {"description": "Wrong token, or the server is read-only"},
+                          "422": {"description": "Refused: the validation report; nothing changed",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}}}}},
         "/api/queries": {"get": {"summary": "The stored queries", "operationId": "listQueries",
                                  "responses": {"200": {"description": "Stored queries with their parameters",
                                                        "content": {"application/json": {"schema": {
