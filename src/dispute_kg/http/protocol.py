@@ -78,12 +78,13 @@ def choose_writer(kind: str, explicit: str | None, accept: str) -> str:
 
 
 def render(result: Any, fmt: str, *, json_api: bool = False) -> tuple[int, str, bytes, list[tuple[str, str]]]:
-    """(status, content type, body, headers) for a result; `json_api` marks a capped JSON answer inline."""
+    """(status, content type, body, headers) for a result; `json_api` marks a capped JSON answer inline
+    (`"truncated": true`, as the stored-query API documents); every answer marks it in a header."""
     headers = [("Dispute-KG-Truncated", "true")] if result.truncated else []
     media = WRITERS[fmt].media_type + "; charset=utf-8"
-    if json_api and fmt == "json" and result.kind == "select":
+    if fmt == "json":  # compact, by the C encoder: the indented writer costs more than the query here
         doc = result.to_sparql_json()
-        if result.truncated:
+        if json_api and result.truncated and result.kind == "select":
             doc["truncated"] = True
         return 200, media, json.dumps(doc, ensure_ascii=False).encode("utf-8") + b"\n", headers
     out = io.StringIO()
