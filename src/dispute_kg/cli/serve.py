@@ -79,7 +79,7 @@ def serve(ctx: Context, host: str, port: int, allowed_hosts: tuple[str, ...], co
                          "(never pass it on the command line)")
     settings = Settings(allow_update=allow_update, allow_service=allow_service, update_token=token,
                         timeout=timeout, max_rows=max_rows, max_body=max_body, cors=cors,
-                        allowed_hosts=(*LOOPBACK_HOSTS, *allowed_hosts),
+                        allowed_hosts=(*LOOPBACK_HOSTS, *allowed_hosts, *bound_name(host)),
                         workers=workers or max(2, os.cpu_count() or 2), worker_memory_mb=worker_memory)
     kg = ctx.open()  # builds a stale store first, so the workers open a fresh one
     if get_path is not None:
@@ -135,6 +135,12 @@ def serve(ctx: Context, host: str, port: int, allowed_hosts: tuple[str, ...], co
         if pool is not None:
             pool.close()
         kg.close()
+
+
+def bound_name(host: str) -> tuple[str, ...]:
+    """The address `--host` names, when it is one address (clients that dial it send it as Host)."""
+    name = host.strip("[]").lower()
+    return () if name in ("0.0.0.0", "::", "") else (name,)
 
 
 def logged(app: Any) -> Any:

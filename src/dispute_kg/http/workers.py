@@ -343,7 +343,16 @@ class InProcess:
         self.kg, self.settings = kg, settings
 
     def call(self, job: tuple[Any, ...], timeout: float) -> tuple[Any, ...]:
-        return handle(self.kg, job, False, self.settings.allow_service)
+        """Run the job on a thread and stop waiting after `timeout`; nothing can kill the thread, which is
+        why `serve` uses the pool."""
+        box: list[tuple[Any, ...]] = []
+        thread = threading.Thread(target=lambda: box.append(handle(self.kg, job, False, self.settings.allow_service)),
+                                  daemon=True, name="dispute-kg-in-process-query")
+        thread.start()
+        thread.join(timeout)
+        if not box:
+            return ("error", 503, f"query stopped after {timeout:g} s (raise --timeout to allow longer)", [])
+        return box[0]
 
     def refresh(self) -> None:
         _BOUND.clear()  # the store changed under this process
