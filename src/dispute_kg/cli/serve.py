@@ -41,8 +41,8 @@ from .common import Context, cli, pass_ctx
                    "(answered 500) and a fresh one takes its place.")
 @click.option("--threads", type=click.IntRange(min=1, max=256), default=8, show_default=True,
               help="Requests handled at once.")
-@click.option("--connection-limit", type=click.IntRange(min=1), default=200, show_default=True,
-              help="Open connections at once.")
+@click.option("--connection-limit", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Open connections at once (slow clients hold one each, never a thread).")
 @click.option("--idle-timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
               help="Seconds an idle keep-alive connection stays open.")
 @click.option("--request-timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
@@ -98,6 +98,7 @@ def serve(ctx: Context, host: str, port: int, allowed_hosts: tuple[str, ...], co
 
     limits = Limits(threads=threads, connection_limit=connection_limit, idle_timeout=idle_timeout,
                     request_timeout=request_timeout, max_body_bytes=max_body)
+    raise_file_limit(connection_limit + 256)
     pool = None
     try:
         try:
@@ -135,6 +136,16 @@ def serve(ctx: Context, host: str, port: int, allowed_hosts: tuple[str, ...], co
         if pool is not None:
             pool.close()
         kg.close()
+
+
+def raise_file_limit(wanted: int) -> None:
+    """Let the process hold `wanted` open files (each connection is one), up to the hard limit."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, target), hard))
 
 
 def bound_name(host: str) -> tuple[str, ...]:

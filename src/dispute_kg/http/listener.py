@@ -23,7 +23,7 @@ class Limits:
     """The listener's limits; `docs/scaling.md` lists their defaults and why."""
 
     threads: int = 8  # requests handled at once (each waits on a query worker, or serves a page)
-    connection_limit: int = 200  # open connections; more wait in the listen backlog
+    connection_limit: int = 1000  # open connections; more wait in the listen backlog
     idle_timeout: float = 30.0  # seconds a keep-alive connection may sit idle
     request_timeout: float = 10.0  # seconds a client has to send a whole request (headers and body)
     max_header_bytes: int = 16 * 1024
