@@ -86,6 +86,17 @@ def test_has_service_decides_on_the_parsed_algebra(text: str, expected: bool) ->
     assert found is expected
 
 
+@pytest.mark.parametrize(("header", "name"), [
+    ("localhost", "localhost"), ("localhost:8000", "localhost"), ("LocalHost.:80", "localhost"),
+    ("[::1]:8000", "::1"), ("[::1]", "::1"), ("127.0.0.1:1", "127.0.0.1"), ("::1", "::1"),
+    ("evil.example:80", "evil.example"),
+])
+def test_host_name_of_a_host_header(header: str, name: str) -> None:
+    from dispute_kg.http.app import host_name
+
+    assert host_name(header) == name
+
+
 # -- in-process -------------------------------------------------------------------------------------
 def test_select_in_every_results_format_parses_back(app) -> None:
     status, headers, body = get(app, "/sparql?query=" + q(SELECT), ACCEPT="application/sparql-results+json")

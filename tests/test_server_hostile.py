@@ -259,6 +259,36 @@ def test_deep_nesting_never_takes_the_server_down(served: Server, kind: str) -> 
     assert status < 600 and served.islands() == ISLANDS
 
 
+def test_a_crash_is_noticed_by_no_other_request(served: Server) -> None:
+    """Normal queries from four clients all succeed while workers crash on deep nesting beside them."""
+    failures: list[str] = []
+    done = threading.Event()
+
+    def normal() -> None:
+        while not done.is_set():
+            try:
+                labels = served.islands()
+            except AssertionError as exc:
+                failures.append(str(exc)[:200])
+                continue
+            if labels != ISLANDS:
+                failures.append(repr(labels))
+
+    clients = [threading.Thread(target=normal) for _ in range(4)]
+    for t in clients:
+        t.start()
+    try:
+        for _ in range(3):
+            status, _, body = served.request("POST", "/sparql", nested("braces", 10000).encode(),
+                                             {"Content-Type": "application/sparql-query"})
+            assert status in (400, 500) and json.loads(body)["status"] == status
+    finally:
+        done.set()
+        for t in clients:
+            t.join(60)
+    assert failures == []
+
+
 # -- time and memory --------------------------------------------------------------------------------
 def descendants(pid: int) -> list[int]:
     children: dict[int, list[int]] = {}
