@@ -57,8 +57,11 @@ def deny_network() -> bool:
 
 def limit_memory(extra_mb: int) -> None:
     """Cap the address space at what the worker uses now plus `extra_mb`."""
-    with open("/proc/self/statm") as f:
-        pages = int(f.read().split()[0])
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[0])
+    except OSError:  # not Linux: no cap
+        return
     limit = pages * resource.getpagesize() + extra_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
@@ -147,8 +150,10 @@ def handle(kg: Any, job: tuple[Any, ...], sandboxed: bool, allow_service: bool) 
         return ("error", exc.status, exc.message, exc.headers)
     except DisputeKGError as exc:
         return ("error", error_status(exc), str(exc), [])
-    except PermissionError:  # the sandbox refused a socket: the engine tried to reach another host
-        return ("error", 403, SERVICE_REFUSED, [])
+    except PermissionError as exc:
+        if sandboxed:  # the sandbox refused a socket: the engine tried to reach another host
+            return ("error", 403, SERVICE_REFUSED, [])
+        return ("error", 502, f"the store failed: {exc}", [])
     except MemoryError:
         return ("error", 503, "the query needed more memory than a worker may use (--worker-memory)", [])
     except RecursionError:
@@ -199,7 +204,13 @@ def worker_main(conn: Any, spec: WorkerSpec) -> None:
             job = conn.recv()
         except (EOFError, OSError, KeyboardInterrupt):
             return
-        conn.send(handle(kg, job, sandboxed, spec.allow_service))
+        reply = handle(kg, job, sandboxed, spec.allow_service)
+        try:
+            conn.send(reply)
+        except (EOFError, OSError):
+            return
+        except Exception as exc:  # an answer that cannot be pickled: say so rather than die
+            conn.send(("error", 500, f"internal error: the answer cannot be sent: {type(exc).__name__}", []))
 
 
 # -- the pool ---------------------------------------------------------------------------------------
@@ -418,10 +429,11 @@ class ServedGraph:
         return self.store.query(text, limit=limit, timeout=timeout)
 
     def add(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return self.kg.add(*args, **kwargs)
-        finally:
+        """`KnowledgeGraph.add`; after a commit every worker is replaced by one that opens the new store."""
+        report, addition = self.kg.add(*args, **kwargs)
+        if addition is not None:
             self.executor.refresh()
+        return report, addition
 
     def close(self) -> None:
         self.executor.close()
