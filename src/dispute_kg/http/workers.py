@@ -74,28 +74,17 @@ def limit_memory(extra_mb: int) -> None:
 
 def _sparql(kg: Any, text: str, default_graphs: list[str] | None, named_graphs: list[str] | None,
             limit: int | None) -> Any:
+    """Run a protocol query on the dataset Oxigraph server would use: the protocol's graphs, else the query's
+    FROM / FROM NAMED, else the union of all graphs."""
+    protocol_dataset = default_graphs is not None or named_graphs is not None
     if kg.selector.scheme != "oxigraph":
-        if default_graphs is not None or named_graphs is not None:
+        if protocol_dataset:
             raise HTTPError(400, f"default-graph-uri and named-graph-uri are not supported on {kg.store.name}; "
                                  "use FROM and FROM NAMED in the query")
         return kg.store.query(text, limit=limit)
-    import pyoxigraph as ox
-
-    from ..stores.oxigraph import evaluate
-
-    kwargs: dict[str, Any]
-    if default_graphs is not None or named_graphs is not None:
-        # as Oxigraph server does: the protocol's dataset replaces the query's, and graphs left out are empty
-        try:
-            kwargs = {"default_graph": [ox.NamedNode(g) for g in default_graphs or []],
-                      "named_graphs": [ox.NamedNode(g) for g in named_graphs or []]}
-        except ValueError as exc:
-            raise HTTPError(400, f"default-graph-uri or named-graph-uri is not an IRI: {exc}") from None
-    elif names_dataset(text):
-        kwargs = {"use_default_graph_as_union": False}  # FROM / FROM NAMED define the dataset
-    else:
-        kwargs = {"use_default_graph_as_union": True}  # asserted and inferred graphs together
-    return evaluate(kg.store.store, text, None, limit, None, **kwargs)
+    if protocol_dataset:
+        return kg.store.query(text, limit=limit, default_graphs=default_graphs, named_graphs=named_graphs)
+    return kg.store.query(text, limit=limit, union_default_graph=not names_dataset(text))
 
 
 _BOUND: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
