@@ -95,6 +95,13 @@ def check_token(app: App, req: Request) -> None:
         raise HTTPError(403, "the bearer token is not the update token", challenge)
 
 
+def _utf8(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HTTPError(400, f"the request body is not UTF-8 (byte {exc.start})") from None
+
+
 def sparql_view(app: App) -> View:
     def view(req: Request) -> Response:
         query = update = None
@@ -106,11 +113,11 @@ def sparql_view(app: App) -> View:
         else:
             ctype = req.content_type
             if ctype == "application/sparql-query":
-                query = req.body().decode("utf-8", "replace")
+                query = _utf8(req.body())
             elif ctype == "application/sparql-update":
-                update = req.body().decode("utf-8", "replace")
+                update = _utf8(req.body())
             elif ctype in ("application/x-www-form-urlencoded", ""):
-                form = urllib.parse.parse_qs(req.body().decode("utf-8", "replace"), keep_blank_values=True)
+                form = urllib.parse.parse_qs(_utf8(req.body()), keep_blank_values=True)
                 query = (form.get("query") or [None])[0]
                 update = (form.get("update") or [None])[0]
                 for key, values in form.items():
