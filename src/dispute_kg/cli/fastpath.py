@@ -23,7 +23,7 @@ from ..rdf.terms import Record
 DEFAULT_LIMIT = 10000
 DEFAULT_TIMEOUT = 30.0
 # The names in results.WRITERS, repeated so that parsing needs no import (a test holds them equal).
-FORMATS = ("table", "csv", "tsv", "json", "xml", "ttl", "nt", "jsonld")
+FORMATS = ("table", "csv", "tsv", "json", "xml", "ttl", "nt", "jsonld", "rdfxml")
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

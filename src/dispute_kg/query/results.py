@@ -284,6 +284,10 @@ def write_jsonld(result: Result, out: TextIO) -> None:
     out.write("\n")
 
 
+def write_rdfxml(result: Result, out: TextIO) -> None:
+    out.write(_rdflib_graph(result).serialize(format="xml"))
+
+
 TABULAR = frozenset({"select", "ask"})
 GRAPH = frozenset({"graph"})
 WRITERS: dict[str, Writer] = {
@@ -295,6 +299,7 @@ WRITERS: dict[str, Writer] = {
     "ttl": Writer("ttl", GRAPH, "text/turtle", write_ttl),
     "nt": Writer("nt", GRAPH, "application/n-triples", write_nt),
     "jsonld": Writer("jsonld", GRAPH, "application/ld+json", write_jsonld),
+    "rdfxml": Writer("rdfxml", GRAPH, "application/rdf+xml", write_rdfxml),
 }
 
 

@@ -168,8 +168,19 @@ class OxigraphStore:
         return cls(ox.Store(), None, False)
 
     def query(self, sparql: str, bindings: Mapping[str, Term] | None = None, *,
-              limit: int | None = None, timeout: float | None = None) -> Result:
-        return evaluate(self.store, sparql, bindings, limit, timeout, use_default_graph_as_union=True)
+              limit: int | None = None, timeout: float | None = None, default_graphs: list[str] | None = None,
+              named_graphs: list[str] | None = None, union_default_graph: bool = True) -> Result:
+        """Evaluate a query. By default the default graph is the union of all graphs; `default_graphs` and
+        `named_graphs` (the SPARQL Protocol's dataset) replace the dataset, graphs left out being empty, and
+        `union_default_graph=False` leaves it to the query's FROM / FROM NAMED."""
+        if default_graphs is not None or named_graphs is not None:
+            try:
+                dataset: dict[str, Any] = {"default_graph": [ox.NamedNode(g) for g in default_graphs or []],
+                                           "named_graphs": [ox.NamedNode(g) for g in named_graphs or []]}
+            except ValueError as exc:
+                raise InputError(f"a graph of the dataset is not an IRI: {exc}") from None
+            return evaluate(self.store, sparql, bindings, limit, timeout, **dataset)
+        return evaluate(self.store, sparql, bindings, limit, timeout, use_default_graph_as_union=union_default_graph)
 
     def update(self, sparql: str) -> None:
         try:

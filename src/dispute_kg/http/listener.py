@@ -1,0 +1,78 @@
+"""Running the application on waitress: HTTP/1.1 with keep-alive, a bounded thread pool, limits on header and
+body size, an idle timeout and a deadline for receiving a whole request, and JSON for the errors waitress
+answers itself (a malformed request line, headers too large, a bad Content-Length).
+
+Waitress reads requests on its event loop and hands a thread only a complete request, so clients that send
+headers slowly hold a connection slot (bounded by `connection_limit`) but never a thread.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from waitress.channel import HTTPChannel
+from waitress.server import create_server
+from waitress.task import ErrorTask
+
+
+@dataclass
+class Limits:
+    """The listener's limits; `docs/scaling.md` lists their defaults and why."""
+
+    threads: int = 8  # requests handled at once (each waits on a query worker, or serves a page)
+    connection_limit: int = 1000  # open connections; more wait in the listen backlog
+    idle_timeout: float = 30.0  # seconds a keep-alive connection may sit idle
+    request_timeout: float = 10.0  # seconds a client has to send a whole request (headers and body)
+    max_header_bytes: int = 16 * 1024
+    max_body_bytes: int = 1024 * 1024
+
+
+class JSONErrorTask(ErrorTask):
+    """The errors waitress answers before the application sees a request, as the API's JSON."""
+
+    def execute(self) -> None:
+        e = self.request.error
+        self.status = f"{e.code} {e.reason}"
+        body = json.dumps({"error": f"{e.reason}: {e.body}".rstrip(": "), "status": e.code}).encode() + b"\n"
+        self.response_headers.append(("Content-Type", "application/json; charset=utf-8"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class Channel(HTTPChannel):
+    error_task_class = JSONErrorTask
+    request_started: float | None = None
+
+    def received(self, data: bytes) -> bool:
+        if self.request is None and data:
+            self.request_started = time.time()  # the first byte of a new request
+        return super().received(data)
+
+
+def make_listener(app: Any, host: str, port: int, limits: Limits) -> Any:
+    """A waitress server bound to host:port (port 0 picks a free one: `server.effective_port`).
+
+    Raises OSError (address in use, cannot bind) or socket.gaierror (unknown host) before serving."""
+    server = create_server(
+        app, host=host.strip("[]"), port=port, threads=limits.threads, connection_limit=limits.connection_limit,
+        channel_timeout=limits.idle_timeout, cleanup_interval=1, max_request_header_size=limits.max_header_bytes,
+        # waitress refuses bodies over its own limit with its 413; ours (a JSON 413) applies first
+        max_request_body_size=limits.max_body_bytes + 1, asyncore_use_poll=True, expose_tracebacks=False,
+        ident="dispute-kg", clear_untrusted_proxy_headers=True)
+    server.channel_class = Channel
+    idle = server.maintenance
+
+    def maintenance(now: float) -> None:
+        idle(now)
+        cutoff = now - limits.request_timeout
+        for channel in list(server.active_channels.values()):
+            started = getattr(channel, "request_started", None)
+            if channel.request is not None and started is not None and started < cutoff:
+                channel.will_close = True  # a request still arriving after the deadline: slowloris
+
+    server.maintenance = maintenance
+    return server
