@@ -37,6 +37,7 @@ from .lexicon import (
     SPEECH_VERBS,
     STANCE_NOUNS,
     STANCE_VERBS,
+    STATES,
     TITLES,
 )
 
@@ -83,6 +84,7 @@ def build_nlp(gaz: Gazetteer) -> tuple[Language, PhraseMatcher, PhraseMatcher, P
 
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
+    nlp.add_pipe("paragraph_breaks")
     exact = PhraseMatcher(nlp.vocab, attr="ORTH")
     lower = PhraseMatcher(nlp.vocab, attr="LOWER")
     for name, iri in gaz.phrases():
@@ -90,6 +92,7 @@ def build_nlp(gaz: Gazetteer) -> tuple[Language, PhraseMatcher, PhraseMatcher, P
         matcher.add(iri, [nlp.make_doc(name)])
     titles = PhraseMatcher(nlp.vocab, attr="LOWER")
     titles.add("TITLE", [nlp.make_doc(t) for t in TITLES])
+    titles.add("STATE", [nlp.make_doc(t) for t in STATES])
     dm = Matcher(nlp.vocab)
     month = {"LOWER": {"IN": ["january", "february", "march", "april", "may", "june", "july", "august",
                               "september", "october", "november", "december", "jan", "feb", "mar", "apr", "jun",
@@ -106,11 +109,21 @@ def build_nlp(gaz: Gazetteer) -> tuple[Language, PhraseMatcher, PhraseMatcher, P
     return nlp, exact, lower, titles, dm
 
 
+@Language.component("paragraph_breaks")
+def paragraph_breaks(doc: Doc) -> Doc:
+    """A line break ends a sentence: headlines and datelines carry no full stop."""
+    for i, tok in enumerate(doc[:-1]):
+        if "\n" in tok.text_with_ws:
+            doc[i + 1].is_sent_start = True
+    return doc
+
+
 class Extraction:
     def __init__(self, nlp: tuple, gaz: Gazetteer, text: str, stem: str, published: dt.date | None) -> None:
         self.nlp, self.exact, self.lower, self.titles, self.datem = nlp
         self.gaz, self.text, self.stem, self.published = gaz, text, stem, published
         self.doc: Doc = self.nlp(text)
+        self.low = [t.lower_ for t in self.doc]  # plain strings: slicing a list is far cheaper than a Doc
         self.mentions: list[Mention] = []
         self.candidates: list[Candidate] = []
         self.entities: dict[str, Candidate] = {}  # new entity IRI -> its candidate
@@ -166,7 +179,9 @@ class Extraction:
                 entry = self.gaz.entries[iri]
                 found.append(self._from_entry(entry, s, e, "gazetteer.label", 0.95 if entry.known else 0.85))
         found += self._titled_people()
+        found += self._state_names()
         found += self._island_names()
+        found += self._islands_of()
         found += self._agreement_names()
         found += self._governments()
         found += self._groups()
@@ -194,9 +209,20 @@ class Extraction:
         return Mention(s, e, cs, ce, surface, iri, kind, GROUP_OF.get(kind, kind), False, rule, conf,
                        extra={"label": label, **extra})
 
+    def _state_names(self) -> list[Mention]:
+        out = []
+        for match_id, s, e in self.titles(self.doc):
+            if self.nlp.vocab.strings[match_id] != "STATE" or self._headline(s):
+                continue
+            if self.doc[s:e].text in STATES:  # as written: "Chad" the state, not "chad"
+                out.append(self._new(s, e, "State", "state.name-of-a-state", 0.8))
+        return out
+
     def _titled_people(self) -> list[Mention]:
         out = []
-        for _, s, e in self.titles(self.doc):
+        for match_id, s, e in self.titles(self.doc):
+            if self.nlp.vocab.strings[match_id] != "TITLE":
+                continue
             j = e
             while j < len(self.doc) and j - e < 3 and self.doc[j].is_title and self.doc[j].lower_ not in SPEECH_VERBS:
                 j += 1
@@ -251,6 +277,34 @@ class Extraction:
                 for s, e in names:
                     kind = "Island" if len(names) > 1 else head
                     out.append(self._new(s, e, kind, "territory.names-before-island-head", 0.85))
+        return out
+
+    def _islands_of(self) -> list[Mention]:
+        """"the islands of Iturup, Kunashir, Shikotan and the Habomai group": the head comes first."""
+        out = []
+        doc = self.doc
+        for i in range(len(doc) - 2):
+            if self.low[i] not in ("islands", "island", "isles") or self.low[i + 1] != "of":
+                continue
+            j = i + 2
+            names = 0
+            while j < len(doc):
+                if self.low[j] in LIST_GLUE:
+                    j += 1
+                    continue
+                if not doc[j].is_title or self.low[j] in DIRECTIONS:
+                    break
+                e = j
+                while e < len(doc) and doc[e].is_title:
+                    e += 1
+                group = e < len(doc) and self.low[e] in ("group", "islands", "archipelago")
+                kind = "IslandGroup" if group else "Island"
+                out.append(self._new(j, e + (1 if group else 0), kind, "territory.names-after-islands-of", 0.8,
+                                     label=doc[j:e].text))
+                names += 1
+                j = e + (1 if group else 0)
+            if names == 0:
+                continue
         return out
 
     def _agreement_names(self) -> list[Mention]:
@@ -369,7 +423,7 @@ class Extraction:
         for i in range(len(doc)):
             for cue in TERRITORY_CUES:
                 n = len(cue)
-                if tuple(t.lower_ for t in doc[i:i + n]) != cue:
+                if tuple(self.low[i:i + n]) != cue:
                     continue
                 j = i + n
                 if j < len(doc) and doc[j].lower_ == "the":
@@ -394,11 +448,11 @@ class Extraction:
         people = [m for m in self.mentions if m.group == "Person" and len(m.text.split()) > 1]
         taken = {k for m in self.mentions for k in range(m.start, m.end)}
         for p in people:
-            last = p.text.split()[-1]
+            parts = set(p.text.split())  # family name first or last: "Li Ming", "Hirokazu Matsuno"
             for i, tok in enumerate(self.doc):
-                if tok.text == last and i not in taken:
+                if tok.text in parts and i not in taken and tok.is_title:
                     cs, ce = self.chars(i, i + 1)
-                    self.mentions.append(Mention(i, i + 1, cs, ce, last, p.iri, p.type, p.group, p.known,
+                    self.mentions.append(Mention(i, i + 1, cs, ce, tok.text, p.iri, p.type, p.group, p.known,
                                                  "person.surname-of-earlier-name", 0.85, p.wikidata,
                                                  {"alias_of": p.iri}))
                     taken.add(i)
@@ -506,6 +560,8 @@ class Extraction:
             toks = list(range(sent.start, sent.end))
             persons = [m for m in self.mentions_in(sent.start, sent.end, {"Person"})
                        if not self.in_quote(m.cstart, m.cend)]
+            if self._headline(sent.start):
+                continue
             speech = [i for i in toks
                       if doc[i].lower_ in SPEECH_VERBS and not self.in_quote(doc[i].idx, doc[i].idx + 1)]
             for v in speech:
@@ -650,20 +706,40 @@ class Extraction:
     def positions(self) -> None:
         doc = self.doc
         last_in_quote: dict[tuple[int, int], str] = {}
+        # who said what: the quoted or reported words of each statement, and the side its speaker speaks for
+        said = [(max(st.spans, key=lambda x: x[1] - x[0]), st.fields["speaker"][0]["iri"])
+                for st in self.candidates if st.kind == "statement"]
+        side: dict[str, str] = {}
         for sent in doc.sents:
+            if self._headline(sent.start):
+                continue
             for cstart, cend in self._clauses(sent):
                 cues = self._cues(cstart, cend)
                 if not cues:
                     continue
-                first, kind = cues[0]
+                # the first cue with a holder; a cue without one may still take the quote's earlier holder
+                first = cues[0][0]
+                holder = None
+                for i, k in cues:
+                    holder = self._holder(i, sent, k)
+                    if holder is not None:
+                        first = i
+                        cues = [c for c in cues if c[0] >= i] or cues
+                        break
                 quote = self.in_quote(doc[first].idx, doc[first].idx + 1)
-                holder = self._holder(first, sent, kind)
                 if holder is None and quote is not None and quote in last_in_quote:
                     holder_iri = last_in_quote[quote]
                 elif holder is None:
                     continue
                 else:
                     holder_iri = self._actor_node(holder, first)
+                speaker = next((who for (qs, qe), who in said if qs <= doc[first].idx < qe), None)
+                modal = doc[first].lower_ not in STANCE_VERBS and doc[first].lower_ not in STANCE_NOUNS
+                if quote is not None and modal and speaker in side and doc[first].lower_ not in ("we", "i"):
+                    # "Tokyo must recognise ...", in the words of Russia's minister: a demand of the speaker's side
+                    holder_iri = side[speaker]
+                elif speaker is not None and speaker not in side:
+                    side[speaker] = holder_iri
                 if quote is not None:
                     last_in_quote[quote] = holder_iri
                 kinds = []
@@ -708,7 +784,8 @@ class Extraction:
     def _clauses(self, sent: Span) -> list[tuple[int, int]]:
         cuts = [sent.start]
         for i in range(sent.start + 1, sent.end):
-            if self.doc[i].lower_ in CLAUSE_BREAKS and self.doc[i - 1].text == ",":
+            if self.doc[i].lower_ in CLAUSE_BREAKS and (self.doc[i - 1].text == ","
+                                                        or self.doc[i].lower_ in ("while", "whereas")):
                 cuts.append(i)
         # a quotation's sentences are clauses of their own
         cuts.append(sent.end)
@@ -719,15 +796,16 @@ class Extraction:
         out = []
         conditional = False
         for i in range(start, end):
-            low = doc[i].lower_
+            low = self.low[i]
             if low == "if":
                 conditional = True
             if low == "," and conditional:
                 conditional = False
             if conditional:
                 continue
-            prev = doc[i - 1].lower_ if i > 0 else ""
-            if low in STANCE_VERBS and prev not in ("is", "was", "be", "been", "are", "were", "the", "a", "to"):
+            prev = self.low[i - 1] if i > 0 else ""
+            if low in STANCE_VERBS and prev not in ("is", "was", "be", "been", "are", "were", "the", "a", "to", "in",
+                                                    "of", "with", "this", "that", "our", "his", "her"):
                 if low in ("call", "calls", "called") and not (i + 1 < end and doc[i + 1].lower_ in ("for", "on")):
                     continue
                 out.append((i, STANCE_VERBS[low]))
@@ -736,16 +814,18 @@ class Extraction:
                 out.append((i, STANCE_NOUNS[low]))
             elif low in ("claim", "claims") and prev in ("lays", "lay", "laid", "stakes", "staked", "its", "their"):
                 out.append((i, "Demand"))
-            elif low == "claims" and i + 1 < end and getattr(self.mention_at(i + 1), "group", "") == "Territory":
+            elif low in ("claims", "claimed") and (
+                    getattr(self.mention_at(i + 1), "group", "") == "Territory"
+                    or getattr(self.mention_at(i - 1), "group", "") in ("State", "Government")):
                 out.append((i, "Demand"))
             modals = [*((p, "Demand") for p in MODAL_NECESSITY), *((p, "Intention") for p in MODAL_INTENTION)]
             for pattern, kind in modals:
-                if tuple(t.lower_ for t in doc[i:i + len(pattern)]) == pattern and i + len(pattern) <= end:
+                if tuple(self.low[i:i + len(pattern)]) == pattern and i + len(pattern) <= end:
                     out.append((i, kind))
             if low in NEGATIONS or (low == "did" and i + 1 < end and doc[i + 1].lower_ in NEGATIONS):
                 for j in range(i + 1, min(i + 4, end)):
                     for verb in GIVE_UP:
-                        if tuple(t.lower_ for t in doc[j:j + len(verb)]) == verb:
+                        if tuple(self.low[j:j + len(verb)]) == verb:
                             out.append((j, "Refusal"))
         return out
 
@@ -764,12 +844,17 @@ class Extraction:
                 if j + 1 < len(doc) and doc[m.end].lower_ == "'s":
                     continue
                 return m
-            if low in ("it", "its", "they", "their") or (low == "government" and doc[j - 1].lower_ == "the"):
+            if low in ("it", "its", "they", "their", "we", "our") or (low == "government"
+                                                                       and doc[j - 1].lower_ == "the"):
                 return self._antecedent(j, low)
         return None
 
     def _antecedent(self, j: int, word: str) -> Mention | None:
         groups = {"Government"} if word == "government" else {"State", "Government"}
+        if word in ("we", "our"):  # in a quotation: the speaker's side, the government the report last named
+            govs = [m for m in self.mentions if m.end <= j and m.group == "Government"]
+            if govs:
+                return govs[-1]
         earlier = [m for m in self.mentions if m.end <= j and m.group in groups]
         return earlier[-1] if earlier else None
 
@@ -819,16 +904,33 @@ class Extraction:
                     fields["citesBasis"] = [{"iri": basis[0]}]
         for q in self.quotes:
             if span[0] <= q[0] and q[1] <= span[1] and len(self.text[q[0]:q[1]].split()) <= 5:
-                fields["nameUsed"] = [{"text": self.text[q[0]:q[1]].strip(" ,."), "lang": "en"}]
+                name = self.text[q[0]:q[1]].strip(" ,.")
+                fields["nameUsed"] = [{"text": name, "lang": "en"}]
+                self._name_used_territory(name, q[0] + self.text[q[0]:q[1]].index(name))
         self.candidates.append(Candidate("claim", f"{ID}claim/{self.stem}-{span[0]}-{span[1]}", "Claim", fields, [span],
                                          "claim.undisputed-sovereignty" if undisputed else "claim.lays-claim-to",
                                          0.75))
         return True
 
+    def _name_used_territory(self, name: str, start: int) -> None:
+        """The claimant's own name for what it claims ("which Tokyo refers to as its 'Northern Territories'")
+        names a territory too: proposed as one, for the reviewer to relate to the claimed parts."""
+        iri = f"{ID}territory/{slug(name)}"
+        known = [e for e in self.gaz.by_name(name) if e.group == "Territory" and e.known]
+        if known or iri in self.entities:
+            return
+        kind = "IslandGroup" if name.split()[-1].lower() in ("islands", "territories", "isles") else "Territory"
+        c = Candidate("entity", iri, kind, {"label": [{"text": name, "lang": "en"}]}, [(start, start + len(name))],
+                      "territory.name-used-in-claim", 0.6)
+        self.entities[iri] = c
+        self.candidates.append(c)
+
     def _claimed_territories(self, start: int, end: int) -> list[str]:
         doc = self.doc
         found = []
         for m in self.mentions_in(start, end, {"Territory"}):
+            if any(q[0] <= m.cstart and m.cend <= q[1] for q in self.quotes):
+                continue  # the claimant's own name for it ("which it calls the 'Diaoyu Islands'")
             # the list right after "claims to"/"over": stop at "in X's" (the group they belong to)
             if m.start > start and doc[m.start - 1].lower_ == "'s":
                 continue
@@ -844,12 +946,11 @@ class Extraction:
 
     def _last_territory_list(self, before: int) -> list[str]:
         ts = [m for m in self.mentions if m.end <= before and m.group == "Territory"
-              and m.rule == "territory.names-before-island-head"]
+              and not (m.start > 0 and self.doc[m.start - 1].lower_ in ("'s", "in"))]
         if not ts:
             return []
-        last = ts[-1]
-        group = [m for m in ts if abs(m.start - last.start) <= 12]
-        return [self.node_of(m) for m in group]
+        sent = self.doc[ts[-1].start].sent
+        return list(dict.fromkeys(self.node_of(m) for m in ts if sent.start <= m.start < sent.end))
 
     # -- agreements and events ---------------------------------------------------------------------
     def events_(self) -> None:
@@ -981,7 +1082,7 @@ class Extraction:
         state = next((m for m in self.mentions_in(i + 3, min(i + 6, sent.end)) if m.group == "State"), None)
         if state is None:
             return
-        terr = self._last_territory_list(i) if self.doc[i - 1].lower_ == "which" or True else []
+        terr = self._last_territory_list(i)
         if not terr:
             return
         end = i + 3
