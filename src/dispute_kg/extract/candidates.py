@@ -99,6 +99,8 @@ def _show(t: Any) -> str:
     if isinstance(t, ox.Literal) and t.datatype.value.startswith(XSD) and not t.language:
         dt = t.datatype.value[len(XSD):]
         lexical = str(ox.Literal(t.value))
+        if dt == "integer" and t.value.lstrip("-").isdigit():
+            return t.value
         return lexical if dt == "string" else f"{lexical}^^xsd:{dt}"
     return str(t)
 
@@ -112,7 +114,11 @@ def block(triples_: list[tuple]) -> str:
             rows.append((p, o))
     out = []
     for s, rows in by_subject.items():
-        lines = [f"    {'a' if p == RDF_TYPE else _show(p)} {_show(o)}" for p, o in rows]
+        by_pred: dict[Any, list[Any]] = {}
+        for p, o in rows:
+            by_pred.setdefault(p, []).append(o)
+        lines = [f"    {'a' if p == RDF_TYPE else _show(p)} " + " ,\n        ".join(_show(o) for o in objs)
+                 for p, objs in by_pred.items()]
         out.append(s + "\n" + " ;\n".join(lines) + " .\n")
     return "\n".join(out)
 

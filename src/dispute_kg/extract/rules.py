@@ -187,6 +187,8 @@ class Extraction:
         found += self._groups()
         found += self._territory_by_context(found)
         found += self._acronyms(found)
+        # a headline's capitals say nothing about names: only the graph's names are found there
+        found = [m for m in found if m.rule.startswith("gazetteer") or not self._headline(m.start)]
         self.mentions = _resolve_overlaps(found)
         self._surnames()
         self._place_by_context()
@@ -450,7 +452,8 @@ class Extraction:
         for p in people:
             parts = set(p.text.split())  # family name first or last: "Li Ming", "Hirokazu Matsuno"
             for i, tok in enumerate(self.doc):
-                if tok.text in parts and i not in taken and tok.is_title:
+                nxt = self.low[i + 1] if i + 1 < len(self.doc) else ""
+                if tok.text in parts and i not in taken and (nxt in SPEECH_VERBS or nxt in STANCE_VERBS):
                     cs, ce = self.chars(i, i + 1)
                     self.mentions.append(Mention(i, i + 1, cs, ce, tok.text, p.iri, p.type, p.group, p.known,
                                                  "person.surname-of-earlier-name", 0.85, p.wikidata,

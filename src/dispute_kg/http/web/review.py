@@ -37,7 +37,9 @@ DATATYPES = {"string", "date", "gYear", "gYearMonth", "integer"}
 FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 STYLE = """<style>
 .review { display: grid; grid-template-columns: minmax(0, 3fr) minmax(18rem, 2fr); gap: 1.5rem; }
-#review-text { white-space: pre-wrap; font-family: inherit; line-height: 1.9; }
+#review-text { white-space: pre-wrap; font-family: inherit; line-height: 1.9; background: #fff; color: #1a1a1a;
+  border: 1px solid #ccc; padding: 1rem; }
+#candidates label, #candidates input { display: inline; width: auto; margin: 0 .2rem; }
 #review-text span[data-c] { cursor: pointer; }
 .k-mention { border-bottom: 2px solid #8888; } .k-entity { border-bottom: 2px solid #1f6feb; }
 .k-position { background: #fff3b0; } .k-claim { background: #ffd8a8; } .k-statement { background: #d0ebff; }
@@ -46,7 +48,8 @@ STYLE = """<style>
 .has-problem { outline: 2px dashed #e03131; }
 #candidates li { margin: .3rem 0; } #candidates .meta { color: #555; font-size: .85em; }
 #panel fieldset { margin: .5rem 0; } #panel input[type=text] { width: 100%; }
-#messages li { color: #c92a2a; } .ok { color: #2b8a3e; }
+#messages li.violation, #messages li.warning { color: #c92a2a; } #messages li.info { color: #555; }
+.ok { color: #2b8a3e; }
 </style>"""
 
 

@@ -148,8 +148,9 @@
     if (out.error) { verdict.textContent = out.error; return; }
     (out.problems || []).forEach((p) => {
       const li = document.createElement("li");
+      li.className = (p.severity || "Violation").toLowerCase();
       li.textContent = `${p.candidate || p.focus}: ${p.message}${p.path ? " (" + p.path + ")" : ""}`;
-      if (p.candidate) {
+      if (p.candidate && li.className !== "info") {
         li.dataset.candidate = p.candidate;
         spansOf(p.candidate).forEach((s) => s.classList.add("has-problem"));
       }
