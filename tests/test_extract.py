@@ -126,3 +126,44 @@ def test_kept_candidates_pass_validation(bare: Path, draft: dict) -> None:
 
     ours |= {shorten(n) for n in ours}
     assert [p for p in problems if p["focus"] in ours] == []
+
+
+WORDS = ["Japan", "Russia", "China", "insists", "that", "its", "sovereignty", "over", "the", "islands", "is",
+         "undisputed", "lays", "claims", "to", "Iturup", ",", "and", "Habomai", "said", "on", "Monday", ".", "\"",
+         "“", "”", "Foreign", "Minister", "Ana", "Torres", "believes", "must", "will", "\n\n", "𝔘nicode", "é",
+         "Treaty", "of", "Peace", "signed", "October", "19", "1956", "Observers", "believe", "(", ")", "TOKYO"]
+
+
+def test_any_text_gives_spans_that_reproduce_their_quotes(bare: Path) -> None:
+    """Random reports (quotes left open, astral characters, headlines): every candidate span is a span of the
+    text, and the draft is Turtle whose selectors reproduce it."""
+    import datetime as dt
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from dispute_kg.extract import Draft, gazetteer, rules
+    from dispute_kg.project.folder import Project
+
+    gaz = gazetteer.load(Project.open(bare))
+    nlp = rules.build_nlp(gaz)
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=60))
+    def check(words: list[str]) -> None:
+        text = " ".join(words)
+        cands = rules.Extraction(nlp, gaz, text, "fuzz", dt.date(2021, 10, 18)).run()
+        for i, c in enumerate(cands, start=1):
+            c.id = f"c{i:03d}"
+            for s, e in c.spans:
+                assert 0 <= s < e <= len(text)
+        draft = Draft("fuzz", text, "2021-10-18", cands)
+        quads = list(ox.parse(draft.turtle().encode(), format=ox.RdfFormat.TURTLE))
+        starts = {q.subject.value: int(q.object.value) for q in quads if q.predicate.value == OA + "start"}
+        ends = {q.subject.value: int(q.object.value) for q in quads if q.predicate.value == OA + "end"}
+        for q in quads:
+            if q.predicate.value == OA + "exact":
+                pos = q.subject.value.rsplit("/", 1)[0] + "/position"
+                assert text[starts[pos]:ends[pos]] == q.object.value
+
+    check()

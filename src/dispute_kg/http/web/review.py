@@ -39,6 +39,7 @@ STYLE = """<style>
 .review { display: grid; grid-template-columns: minmax(0, 3fr) minmax(18rem, 2fr); gap: 1.5rem; }
 #review-text { white-space: pre-wrap; font-family: inherit; line-height: 1.9; background: #fff; color: #1a1a1a;
   border: 1px solid #ccc; padding: 1rem; }
+.review > section:first-child { position: sticky; top: 0; align-self: start; max-height: 100vh; overflow: auto; }
 #candidates label, #candidates input { display: inline; width: auto; margin: 0 .2rem; }
 #review-text span[data-c] { cursor: pointer; }
 .k-mention { border-bottom: 2px solid #8888; } .k-entity { border-bottom: 2px solid #1f6feb; }
