@@ -167,3 +167,15 @@ def test_any_text_gives_spans_that_reproduce_their_quotes(bare: Path) -> None:
                 assert text[starts[pos]:ends[pos]] == q.object.value
 
     check()
+
+
+def test_an_edited_draft_is_not_overwritten(bare: Path, draft: dict) -> None:
+    path = bare / "drafts" / f"{STEM}.ttl"
+    edited = path.read_text() + "\n# the curator was here\n"
+    path.write_text(edited)
+    res = run(bare, "extract", STEM)
+    assert res.returncode == 2 and "edited since `extract` wrote it" in res.stderr, res.stderr
+    assert path.read_text() == edited
+    res = run(bare, "extract", STEM, "--force")
+    assert res.returncode == 0, res.stderr
+    assert "the curator was here" not in path.read_text()

@@ -116,6 +116,7 @@ def test_review_accept_reject_and_new_from_selection(project: Path, base_url: st
     claim = next(c for c in draft["candidates"] if c["kind"] == "claim")
     page.click(f'#cand-{claim["id"]} a.pick')
     assert page.locator("#editor").is_visible()
+    page.evaluate("() => window.scrollTo(0, 0)")
     page.screenshot(path=str(SHOTS / "review-candidate.png"), full_page=False)
     start = text.index(OBSERVERS)
     selected = page.evaluate(SELECT, [start, start + len(OBSERVERS)])
@@ -125,6 +126,7 @@ def test_review_accept_reject_and_new_from_selection(project: Path, base_url: st
     page.fill("#new-label", "Observers: the dispute will remain a source of tension")
     page.fill("#new-actor", "https://w3id.org/dispute-kg/id/group/observers")
     page.select_option("#new-stance", "Assessment")
+    page.evaluate("() => window.scrollTo(0, 0)")
     page.screenshot(path=str(SHOTS / "review-selection.png"), full_page=False)
     page.click("#add-new")
     page.fill("#token", TOKEN)
@@ -132,6 +134,7 @@ def test_review_accept_reject_and_new_from_selection(project: Path, base_url: st
     verdict = page.locator("#verdict")
     playwright_api.expect(verdict).to_have_text(re.compile(r"^(added|refused|the )"), timeout=180_000)
     assert verdict.text_content().startswith("added"), page.locator("#messages").inner_text()
+    page.evaluate("() => window.scrollTo(0, 0)")
     page.screenshot(path=str(SHOTS / "review-added.png"), full_page=False)
     assert problems == []
     context.close()

@@ -15,8 +15,9 @@ from .common import Context, cli, pass_ctx
               help="Where to write the draft (default: drafts/SOURCE_ID.ttl, with a .json beside it).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "ttl"]), default="text", show_default=True,
               help="What to print: a summary, the candidates as JSON, or the draft's Turtle.")
+@click.option("--force", is_flag=True, help="Overwrite a draft that was edited since `extract` wrote it.")
 @pass_ctx
-def extract_cmd(ctx: Context, source_id: str, output: Path | None, fmt: str) -> None:
+def extract_cmd(ctx: Context, source_id: str, output: Path | None, fmt: str, force: bool) -> None:
     """Propose candidate assertions (mentions, statements, positions, claims, events) from a registered
     source, with computed selectors, the rule that proposed each and a confidence. Nothing enters the graph:
     the draft is written under drafts/; keep the correct candidates and pass the file to `add`, or review it
@@ -30,7 +31,7 @@ def extract_cmd(ctx: Context, source_id: str, output: Path | None, fmt: str) -> 
 
     project = ctx.project_obj()
     draft = extract(project, source_id)
-    path = write_draft(project, draft, output)
+    path = write_draft(project, draft, output, force=force)
     if fmt == "json":
         click.echo(json.dumps(draft.to_dict(), indent=1, ensure_ascii=False))
         return

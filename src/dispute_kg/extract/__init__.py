@@ -89,8 +89,15 @@ def load_rejections(project: Project, stem: str) -> set[str]:
 
 
 def remember_rejections(project: Project, stem: str, keys: list[str]) -> None:
-    known = load_rejections(project, stem) | set(keys)
-    _write_atomic(rejections_path(project, stem), json.dumps({"rejected": sorted(known)}, indent=1) + "\n")
+    """Add `keys` to the remembered rejections; a lock keeps two reviewers' rejections from overwriting."""
+    import fcntl
+
+    path = rejections_path(project, stem)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f".{path.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        known = load_rejections(project, stem) | set(keys)
+        _write_atomic(path, json.dumps({"rejected": sorted(known)}, indent=1) + "\n")
 
 
 def extract(project: Project, stem: str) -> Draft:
@@ -108,10 +115,23 @@ def extract(project: Project, stem: str) -> Draft:
                  reconcile.pending(kept, gaz))
 
 
-def write_draft(project: Project, draft: Draft, out: Path | None = None) -> Path:
+def write_draft(project: Project, draft: Draft, out: Path | None = None, *, force: bool = False) -> Path:
+    """Write the draft's Turtle and JSON. A draft the curator has edited since it was written is not
+    overwritten unless `force`: the JSON records the hash of the Turtle it was written with."""
     path = out or project.root / DRAFTS / f"{draft.stem}.ttl"
-    _write_atomic(path, draft.turtle())
-    _write_atomic(path.with_suffix(".json"), json.dumps(draft.to_dict(), indent=1, ensure_ascii=False) + "\n")
+    meta = path.with_suffix(".json")
+    if path.exists() and not force:
+        try:
+            written = json.loads(meta.read_text(encoding="utf-8")).get("turtle_sha256")
+        except (OSError, ValueError):
+            written = None
+        if written != hashlib.sha256(path.read_bytes()).hexdigest():
+            raise InputError(f"{path}: edited since `extract` wrote it; add it, move it, or pass --force to "
+                             "overwrite it")
+    turtle = draft.turtle()
+    data = {**draft.to_dict(), "turtle_sha256": hashlib.sha256(turtle.encode("utf-8")).hexdigest()}
+    _write_atomic(meta, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    _write_atomic(path, turtle)
     return path
 
 

@@ -18,7 +18,10 @@ from __future__ import annotations
 import hmac
 import itertools
 import json
+import os
 import re
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from ...rdf.namespaces import ID, shorten
@@ -39,7 +42,7 @@ STYLE = """<style>
 .review { display: grid; grid-template-columns: minmax(0, 3fr) minmax(18rem, 2fr); gap: 1.5rem; }
 #review-text { white-space: pre-wrap; font-family: inherit; line-height: 1.9; background: #fff; color: #1a1a1a;
   border: 1px solid #ccc; padding: 1rem; }
-.review > section:first-child { position: sticky; top: 0; align-self: start; max-height: 100vh; overflow: auto; }
+#panel { max-height: 100vh; overflow: auto; }
 #candidates label, #candidates input { display: inline; width: auto; margin: 0 .2rem; }
 #review-text span[data-c] { cursor: pointer; }
 .k-mention { border-bottom: 2px solid #8888; } .k-entity { border-bottom: 2px solid #1f6feb; }
@@ -255,11 +258,23 @@ def accept_view(app: App) -> Any:
             return json_response({"conforms": None, "problems": [], "rejected": len(rejected),
                                   "message": "nothing accepted"})
         accepted = Draft(slug, draft.text, draft.published, chosen)
-        path = app.kg.project.root / "drafts" / f"{slug}.accepted.ttl"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(accepted.turtle(), encoding="utf-8")
-        report, addition = app.kg.add([path], agent=str(body.get("agent") or "review page"),
-                                      note=f"reviewed candidates from {slug}")
+        folder = app.kg.project.root / "drafts"
+        folder.mkdir(parents=True, exist_ok=True)
+        # one file per request, so two reviewers' additions never share a file; kept only when added
+        fd, name = tempfile.mkstemp(prefix=f".{slug}.accepted-", suffix=".ttl", dir=folder)
+        path = Path(name)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(accepted.turtle())
+        try:
+            report, addition = app.kg.add([path], agent=str(body.get("agent") or "review page"),
+                                          note=f"reviewed candidates from {slug}")
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        if addition is not None:
+            os.replace(path, folder / f"{slug}.accepted.ttl")  # what was added last, for the curator
+        else:
+            path.unlink(missing_ok=True)
         nodes = {c.node: c.id for c in chosen}
         problems = []
         for p in report.problems:
