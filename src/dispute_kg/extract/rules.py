@@ -419,11 +419,13 @@ class Extraction:
         return out
 
     def _territory_by_context(self, found: list[Mention]) -> list[Mention]:
-        taken = {k for m in found for k in range(m.start, m.end)}
         out = []
         doc = self.doc
         for i in range(len(doc)):
-            for cue in TERRITORY_CUES:
+            # "lays claim to the Falkland Islands ... and to South Georgia": a second object of the claim
+            sent = doc[i].sent
+            claimed = any(self.low[k] in ("claim", "claims") for k in range(sent.start, i))
+            for cue in [*TERRITORY_CUES, *([("and", "to")] if claimed else [])]:
                 n = len(cue)
                 if tuple(self.low[i:i + n]) != cue:
                     continue
@@ -431,9 +433,9 @@ class Extraction:
                 if j < len(doc) and doc[j].lower_ == "the":
                     j += 1
                 e = j
-                while e < len(doc) and doc[e].is_title and e not in taken and doc[e].lower_ not in DEMONYMS:
+                while e < len(doc) and doc[e].is_title and doc[e].lower_ not in DEMONYMS:
                     e += 1
-                if e > j and doc[j].lower_ not in DIRECTIONS:
+                if e > j and (doc[j].lower_ not in DIRECTIONS or e - j > 1):  # "South Georgia", not "Northern"
                     out.append(self._new(j, e, "Territory", "territory.object-of-transfer-or-sovereignty", 0.7))
         return out
 
