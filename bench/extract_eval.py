@@ -201,7 +201,8 @@ def main() -> int:
     cols = list(rows[0])
     table = "| " + " | ".join(cols) + " |\n|" + "---|" * len(cols) + "\n"
     table += "".join("| " + " | ".join(r.get(c, "") for c in cols) + " |\n" for r in rows)
-    measures = [c for c in cols if "recall" in c or "precision" in c or "exact" in c or c.endswith(")")]
+    measures = [c for c in cols if not c.startswith("extract s") and ("recall" in c or "precision" in c
+                                                                  or "exact" in c or c.endswith(")"))]
 
     def value(cell: str) -> float | None:
         return float(cell.split()[0]) if cell and cell[0].isdigit() else None
