@@ -951,7 +951,8 @@ class Extraction:
 
     def _last_territory_list(self, before: int) -> list[str]:
         ts = [m for m in self.mentions if m.end <= before and m.group == "Territory"
-              and not (m.start > 0 and self.doc[m.start - 1].lower_ in ("'s", "in"))]
+              and not (m.start > 0 and self.doc[m.start - 1].lower_ in ("'s", "in"))
+              and not self.in_quote(m.cstart, m.cend)]  # a name used in quotation marks is not a further part
         if not ts:
             return []
         sent = self.doc[ts[-1].start].sent
