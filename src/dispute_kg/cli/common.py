@@ -39,6 +39,7 @@ COMMAND_MODULES: dict[str, str] = {
     "docs": "docs",
     "serve": "serve", "push": "push",
     "validate": "validate", "add": "add", "history": "add", "retract": "add", "source": "source",
+    "extract": "extract",
 }
 
 

@@ -47,6 +47,7 @@ def routes(app: App) -> list[tuple[Any, str, View]]:
     from .home import home_data, home_render, prefers_json, query_data, query_render
     from .layout import page_view
     from .map import map_data, map_render
+    from .review import routes as review_routes
     from .source import source_data, source_render, sources_data, sources_render
     from .sparql_editor import editor_data, editor_render
     from .timeline import timeline_data, timeline_render
@@ -61,6 +62,7 @@ def routes(app: App) -> list[tuple[Any, str, View]]:
         ("GET", "/map", page_view(app, map_data, map_render)),
         (("GET", "POST"), "/sparql-editor", page_view(app, editor_data, editor_render)),
         ("GET", r"/static/(?P<name>[A-Za-z0-9._-]+)", static_view(app)),
+        *review_routes(app),
     ]
 
 
