@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import rdflib
-from conftest import run_cli
+from conftest import run_cli, store_dir
 
 from dispute_kg.http.server import Settings, call, has_service, make_app, negotiate
 
@@ -269,7 +269,7 @@ def server(built_project: Path, tmp_path_factory: pytest.TempPathFactory):
     import shutil
 
     store = tmp_path_factory.mktemp("serve") / "store"
-    shutil.copytree(built_project / ".dispute-kg" / "store", store)
+    shutil.copytree(store_dir(built_project), store)
     env = {**os.environ, "DISPUTE_KG_UPDATE_TOKEN": TOKEN}
     proc = subprocess.Popen([sys.executable, "-m", "dispute_kg", "--project", str(built_project), "--store",
                              f"oxigraph:{store}", "serve", "-p", "0", "--timeout", "1", "--allow-update"],

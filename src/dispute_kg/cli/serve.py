@@ -53,6 +53,7 @@ def serve(ctx: Context, host: str, port: int, allow_update: bool, allow_service:
     settings = Settings(allow_update=allow_update, allow_service=allow_service, update_token=token,
                         timeout=timeout, max_rows=max_rows)
     kg = ctx.open()
+    kg.follow = True  # serve each request from the newest published store generation
     if allow_update and kg.selector.scheme == "oxigraph":
         # the embedded store is opened read-only for queries; updates need it writable
         kg.close()
