@@ -415,6 +415,8 @@ def _pid_alive(pid: int) -> bool:
 def stale_temp_files(project: Project) -> list[Path]:
     """`.<name>.tmp-<pid>` files (and `store.tmp-<pid>` folders) under data/ and .dispute-kg/ whose
     process is gone."""
+    from pathlib import Path
+
     out = []
     for top in (project.root / "data", project.state_dir):
         if not top.is_dir():
@@ -423,7 +425,7 @@ def stale_temp_files(project: Project) -> list[Path]:
             for name in [*files, *dirs]:
                 stem, sep, pid = name.rpartition(".tmp-")
                 if sep and stem and pid.isdigit() and not _pid_alive(int(pid)):
-                    out.append(__import__("pathlib").Path(folder) / name)
+                    out.append(Path(folder) / name)
     return out
 
 
