@@ -133,7 +133,7 @@ def write_atomic(path: Path, text: str) -> bool:
     data = text.encode("utf-8")
     if path.exists() and path.read_bytes() == data:
         return False
-    from ..project.state import write_atomic as write
+    from ..rdf.durable import write_atomic as write
 
     write(path, data, point="links")
     return True

@@ -29,7 +29,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -46,19 +45,11 @@ from .folder import Project
 PROV = "http://www.w3.org/ns/prov#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-JOURNAL = "journal.json"
 
 
 # ------------------------------------------------------------------------------------------
 # Journal and recovery
 # ------------------------------------------------------------------------------------------
-
-_ACTIVE: set[str] = set()  # projects this process has a journal open for (recovery leaves those alone)
-
-
-def _journal_dir(project: Project) -> Path:
-    return project.state_dir / "journal"
-
 
 def _quads_nq(quads: list[ox.Quad]) -> bytes:
     return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) if quads else b""
@@ -93,49 +84,7 @@ def recover(project: Project) -> bool:
     return state.recover(project)
 
 
-def recover_journal(project: Project) -> bool:
-    """Called by `state.recover` under the writer lock. The journal names the generation the change
-    was to publish: if `current` already names it, the change is complete (roll forward: drop the
-    journal); otherwise delete the files it created and restore the ones it removed."""
-    journal_path = project.state_dir / JOURNAL
-    if str(project.root) in _ACTIVE or not journal_path.exists():
-        return False
-    try:
-        journal = json.loads(journal_path.read_text(encoding="utf-8"))
-    except ValueError:
-        journal = None  # torn before its rename completed: nothing was changed yet
-    if journal is not None and state.read_pointer(str(project.state_dir)) != journal.get("generation"):
-        _rollback(project, journal)
-    _end(project)
-    return True
-
-
-def _rollback(project: Project, journal: dict) -> None:
-    jdir = _journal_dir(project)
-    for rel in journal.get("created", []):
-        state.remove_durably(project.root / rel, point="rollback")
-    for rel in journal.get("removed", []):
-        backup = jdir / "backup" / rel
-        target = project.root / rel
-        if backup.exists() and not target.exists():
-            state.write_atomic(target, backup.read_bytes(), point="rollback")
-
-
-def _begin(project: Project, journal: dict, *, point: str) -> None:
-    """Write the journal (and backups of the files to be removed) before anything in data/ changes."""
-    jdir = _journal_dir(project)
-    shutil.rmtree(jdir, ignore_errors=True)
-    jdir.mkdir(parents=True)
-    for rel in journal.get("removed", []):
-        state.write_atomic(jdir / "backup" / rel, (project.root / rel).read_bytes(), point=f"{point}:backup")
-    state.write_atomic(project.state_dir / JOURNAL, json.dumps(journal, indent=2), point=f"{point}:journal")
-    _ACTIVE.add(str(project.root))
-
-
-def _end(project: Project, *, point: str = "end") -> None:
-    state.remove_durably(project.state_dir / JOURNAL, point=f"{point}:journal")
-    _ACTIVE.discard(str(project.root))
-    shutil.rmtree(_journal_dir(project), ignore_errors=True)
+project_lock = state.writer_lock  # the writer lock, under the name other modules know it by
 
 
 # ------------------------------------------------------------------------------------------
@@ -358,12 +307,12 @@ def commit(project: Project, *, files: dict[str, bytes], graph_triples: dict[str
     update_store(generation / "store", add, remove, point=op)
     journal = {"op": op, "id": ident, "created": sorted(files), "removed": [],
                "previous": base.get("generation"), "generation": generation.name}
-    _begin(project, journal, point=op)
+    state.begin_journal(project, journal, point=op)
     for rel, data in sorted(files.items()):
         state.write_atomic(project.root / rel, data, point=f"{op}:file")
     _write_manifest(project, generation, base, add, remove, point=op)
     state.publish(project, generation, point=op)
-    _end(project, point=op)
+    state.end_journal(project, point=op)
     from ..query.index import refresh
 
     refresh(project)
@@ -488,7 +437,7 @@ def retract(project: Project, ident: str, *, agent: str | None = None, note: str
         generation = state.new_generation(project)  # named now so the journal can say what commits it
         journal = {"op": "retract", "id": rident, "created": [history_rel], "removed": list(target.files),
                    "previous": (project.manifest() or {}).get("generation"), "generation": generation.name}
-        _begin(project, journal, point="retract")
+        state.begin_journal(project, journal, point="retract")
         for rel in target.files:
             state.remove_durably(project.root / rel, point="retract:file")
         state.write_atomic(project.root / history_rel, _serialise(record, f"# The record of retraction {rident}.\n"),
@@ -498,8 +447,8 @@ def retract(project: Project, ident: str, *, agent: str | None = None, note: str
             kg.manifest = json.loads((generation / state.MANIFEST).read_text(encoding="utf-8"))
             result = kg.check()
         if not result.passed:
-            _rollback(project, journal)
-            _end(project, point="retract")
+            state.rollback_journal(project, journal)
+            state.end_journal(project, point="retract")
             state.clean_generations(project)
             problems = [v.line() for v in result.shacl if v.severity == "Violation"]
             problems += [f"{c.name}: {len(c.rows)} row(s)" for c in result.checks if not c.passed]
@@ -507,7 +456,7 @@ def retract(project: Project, ident: str, *, agent: str | None = None, note: str
             raise CheckFailed(f"retracting {ident} would break the graph, so nothing was changed:\n  "
                               + "\n  ".join(problems[:20]))
         state.publish(project, generation, point="retract")
-        _end(project, point="retract")
+        state.end_journal(project, point="retract")
         from ..query.index import refresh
 
         refresh(project)

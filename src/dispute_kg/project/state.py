@@ -29,12 +29,29 @@ Fault injection, for the tests: every rename and fsync of a project write passes
 point's name to DIR/paused there and waits until DIR/resume exists (which it removes), so a test can
 copy the project as a crash at that point would leave it, or start a racing command.
 
-The functions a plain `query run` needs (`read_pointer`, `hold`) use only `os` and `fcntl`.
+Readers resolve and hold generations with `stores/generations.py` (os and fcntl only, so the quick
+`query run` route stays light); everything that writes is here.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+
+from ..rdf.durable import CRASH_EXIT, fault, fsync_dir, remove_durably, temp_name, write_atomic
+from ..stores.generations import (  # the readers' side of generations, re-exported for writers
+    MANIFEST,
+    POINTER,
+    READERS_LOCK,
+    STORES,
+    Held,
+    generation_dir,
+    hold,
+    hold_named,
+    published_manifest,
+    read_pointer,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -44,113 +61,11 @@ if TYPE_CHECKING:
     from .folder import Project
 
 STATE_DIR = ".dispute-kg"
-POINTER = "current"
-STORES = "stores"
 LOCK = "lock"
-READERS_LOCK = "readers.lock"
-MANIFEST = "manifest.json"
-CRASH_EXIT = 97
+__all__ = ["CRASH_EXIT", "MANIFEST", "POINTER", "READERS_LOCK", "STORES", "Held", "fault", "fsync_dir",
+           "generation_dir", "hold", "hold_named", "read_pointer", "remove_durably", "temp_name", "write_atomic"]
 
 _HELD: dict[tuple[str, int], int] = {}  # (project root, thread) -> depth of the writer lock it holds
-_PASSED: dict[str, int] = {}  # fault point -> times passed in this process
-
-
-# ------------------------------------------------------------------------------------------
-# Fault injection
-# ------------------------------------------------------------------------------------------
-
-def fault(point: str) -> None:
-    """A named point where a test may log, kill or pause this process (no-op unless asked)."""
-    env = os.environ
-    if "DISPUTE_KG_FAULT_LOG" not in env and "DISPUTE_KG_CRASH_AT" not in env and "DISPUTE_KG_PAUSE_AT" not in env:
-        return
-    count = _PASSED[point] = _PASSED.get(point, 0) + 1
-    log = env.get("DISPUTE_KG_FAULT_LOG")
-    if log:
-        with open(log, "a", encoding="utf-8") as fh:
-            fh.write(f"{point}#{count}\n")
-    crash = env.get("DISPUTE_KG_CRASH_AT")
-    if crash and crash in (point, f"{point}#{count}"):
-        os._exit(CRASH_EXIT)
-    pause = env.get("DISPUTE_KG_PAUSE_AT")
-    if pause and pause in ("*", point, f"{point}#{count}"):
-        import time
-
-        folder = env.get("DISPUTE_KG_PAUSE_DIR", ".")
-        paused, resume = os.path.join(folder, "paused"), os.path.join(folder, "resume")
-        with open(paused + ".tmp", "w", encoding="utf-8") as fh:
-            fh.write(f"{point}#{count}")
-        os.replace(paused + ".tmp", paused)
-        deadline = time.monotonic() + 300
-        while not os.path.exists(resume) and time.monotonic() < deadline:
-            time.sleep(0.005)
-        try:
-            os.unlink(resume)
-        except FileNotFoundError:
-            pass
-
-
-# ------------------------------------------------------------------------------------------
-# Atomic writes
-# ------------------------------------------------------------------------------------------
-
-def temp_name(path: str | os.PathLike[str]) -> str:
-    """The temporary file `write_atomic` writes beside `path` (recovery knows the pattern)."""
-    folder, name = os.path.split(os.fspath(path))
-    return os.path.join(folder, f".{name}.tmp-{os.getpid()}")
-
-
-def fsync_dir(folder: str | os.PathLike[str]) -> None:
-    """Make a rename or unlink in `folder` durable."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, point: str = "write") -> None:
-    """Replace `path` with `data` in one step: a temporary file in the same folder, fsync, rename,
-    fsync of the folder. A reader sees the old bytes or the new ones, never a mix, and a crash leaves
-    at worst a `.<name>.tmp-<pid>` file that recovery removes. `point` names the fault points."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    path = os.fspath(path)
-    folder = os.path.dirname(path) or "."
-    os.makedirs(folder, exist_ok=True)
-    tmp = temp_name(path)
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            fault(f"{point}:fsync")
-            os.fsync(fh.fileno())
-        fault(f"{point}:rename")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    fault(f"{point}:fsync-dir")
-    fsync_dir(folder)
-
-
-def remove_durably(path: str | os.PathLike[str], *, point: str = "remove") -> None:
-    """Unlink `path` (if there) and make the removal durable."""
-    fault(f"{point}:unlink")
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        return
-    fault(f"{point}:fsync-dir")
-    fsync_dir(os.path.dirname(os.fspath(path)) or ".")
 
 
 # ------------------------------------------------------------------------------------------
@@ -211,88 +126,6 @@ def writer_lock(project: Project) -> Iterator[None]:
 
 
 # ------------------------------------------------------------------------------------------
-# Generations: resolving and holding (the quick route's part: os and fcntl only)
-# ------------------------------------------------------------------------------------------
-
-def read_pointer(state_dir: str) -> str | None:
-    """The published generation's name, or None when nothing was built yet."""
-    try:
-        with open(os.path.join(state_dir, POINTER), "rb") as fh:
-            name = fh.read(64).decode("ascii").strip()
-    except (OSError, UnicodeDecodeError):
-        return None
-    return name if name.isdigit() else None
-
-
-def generation_dir(state_dir: str | os.PathLike[str], name: str) -> str:
-    return os.path.join(os.fspath(state_dir), STORES, name)
-
-
-class Held:
-    """A generation a reader holds: its store and manifest stay on disk until `release`."""
-
-    __slots__ = ("fd", "name", "path")
-
-    def __init__(self, name: str, path: str, fd: int) -> None:
-        self.name, self.path, self.fd = name, path, fd
-
-    @property
-    def store_path(self) -> str:
-        return os.path.join(self.path, "store")
-
-    @property
-    def manifest_path(self) -> str:
-        return os.path.join(self.path, MANIFEST)
-
-    def release(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)  # closing the descriptor drops its flock
-            self.fd = -1
-
-    def __del__(self) -> None:  # a store object dropped by a reader that follows new generations
-        self.release()
-
-    def __enter__(self) -> Held:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-
-def hold_named(state_dir: str, name: str) -> Held | None:
-    """Hold generation `name` (a shared flock on its readers.lock), or None if it is gone."""
-    import fcntl
-
-    path = generation_dir(state_dir, name)
-    try:
-        fd = os.open(os.path.join(path, READERS_LOCK), os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH)
-        if os.fstat(fd).st_nlink == 0:  # a cleaner removed it while we waited
-            os.close(fd)
-            return None
-    except OSError:
-        os.close(fd)
-        return None
-    return Held(name, path, fd)
-
-
-def hold(state_dir: str, attempts: int = 20) -> Held | None:
-    """Resolve `current` and hold the generation it names; None when nothing is built. A pointer
-    that moved on between reading it and locking is read again."""
-    for _ in range(attempts):
-        name = read_pointer(state_dir)
-        if name is None:
-            return None
-        held = hold_named(state_dir, name)
-        if held is not None:
-            return held
-    return None
-
-
-# ------------------------------------------------------------------------------------------
 # Generations: writing, publishing and cleaning (writers only, under the lock)
 # ------------------------------------------------------------------------------------------
 
@@ -321,8 +154,6 @@ def copy_store(src: Path, dest: Path) -> None:
     """Copy an Oxigraph (RocksDB) store that nobody writes: table files (`*.sst`, never modified once
     written) are hard-linked, everything else (MANIFEST, WAL, OPTIONS) copied, so the copy can be
     opened for writing while readers keep reading the original."""
-    import shutil
-
     dest.mkdir()
     for entry in sorted(src.iterdir()):
         target = dest / entry.name
@@ -365,8 +196,6 @@ def clean_generations(project: Project) -> list[str]:
     """Remove every generation but the current one that no reader holds (and the store folder and
     manifest an earlier layout kept). Returns the names removed."""
     import fcntl
-    import shutil
-
     assert holds_lock(project), "generations are removed under the writer lock"
     state = project.state_dir
     current = read_pointer(os.fspath(state))
@@ -430,8 +259,6 @@ def stale_temp_files(project: Project) -> list[Path]:
 
 
 def remove_temp_files(project: Project) -> list[Path]:
-    import shutil
-
     found = stale_temp_files(project)
     for path in found:
         if path.is_dir():
@@ -441,11 +268,66 @@ def remove_temp_files(project: Project) -> list[Path]:
     return found
 
 
+# ------------------------------------------------------------------------------------------
+# The journal of an add or retract, and recovery
+# ------------------------------------------------------------------------------------------
+
+JOURNAL = "journal.json"
+_ACTIVE: set[str] = set()  # projects this process has a journal open for (recovery leaves those alone)
+
+
+def _journal_dir(project: Project) -> Path:
+    return project.state_dir / "journal"
+
+
+def recover_journal(project: Project) -> bool:
+    """Called by `recover` under the writer lock. The journal names the generation the change
+    was to publish: if `current` already names it, the change is complete (roll forward: drop the
+    journal); otherwise delete the files it created and restore the ones it removed."""
+    journal_path = project.state_dir / JOURNAL
+    if str(project.root) in _ACTIVE or not journal_path.exists():
+        return False
+    try:
+        journal = json.loads(journal_path.read_text(encoding="utf-8"))
+    except ValueError:
+        journal = None  # torn before its rename completed: nothing was changed yet
+    if journal is not None and read_pointer(str(project.state_dir)) != journal.get("generation"):
+        rollback_journal(project, journal)
+    end_journal(project)
+    return True
+
+
+def rollback_journal(project: Project, journal: dict) -> None:
+    jdir = _journal_dir(project)
+    for rel in journal.get("created", []):
+        remove_durably(project.root / rel, point="rollback")
+    for rel in journal.get("removed", []):
+        backup = jdir / "backup" / rel
+        target = project.root / rel
+        if backup.exists() and not target.exists():
+            write_atomic(target, backup.read_bytes(), point="rollback")
+
+
+def begin_journal(project: Project, journal: dict, *, point: str) -> None:
+    """Write the journal (and backups of the files to be removed) before anything in data/ changes."""
+    jdir = _journal_dir(project)
+    shutil.rmtree(jdir, ignore_errors=True)
+    jdir.mkdir(parents=True)
+    for rel in journal.get("removed", []):
+        write_atomic(jdir / "backup" / rel, (project.root / rel).read_bytes(), point=f"{point}:backup")
+    write_atomic(project.state_dir / JOURNAL, json.dumps(journal, indent=2), point=f"{point}:journal")
+    _ACTIVE.add(str(project.root))
+
+
+def end_journal(project: Project, *, point: str = "end") -> None:
+    remove_durably(project.state_dir / JOURNAL, point=f"{point}:journal")
+    _ACTIVE.discard(str(project.root))
+    shutil.rmtree(_journal_dir(project), ignore_errors=True)
+
+
 def recover(project: Project) -> bool:
     """Under the writer lock: finish or roll back an interrupted add/retract, remove dead processes'
     temporary files and generations nobody holds. True if a journal was found."""
-    from .additions import recover_journal
-
     with writer_lock(project):
         found = recover_journal(project)
         remove_temp_files(project)
@@ -461,13 +343,4 @@ def needs_recovery(project: Project) -> bool:
 
 def current_manifest(project: Project) -> tuple[str | None, dict | None]:
     """(generation name, its manifest) as published now."""
-    import json
-
-    name = read_pointer(os.fspath(project.state_dir))
-    if name is None:
-        return None, None
-    try:
-        with open(os.path.join(generation_dir(project.state_dir, name), MANIFEST), encoding="utf-8") as fh:
-            return name, json.load(fh)
-    except (OSError, ValueError):
-        return name, None
+    return published_manifest(os.fspath(project.state_dir))

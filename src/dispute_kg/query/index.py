@@ -24,7 +24,7 @@ from .binding import Parameter, StoredQuery
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ..project.folder import Project
-    from ..project.state import Held
+    from ..stores.generations import Held
 
 INDEX_NAME = "query-index.marshal"
 FORMAT = 3
@@ -54,14 +54,15 @@ def refresh(project: Project) -> bool:
     from what is there; returns whether it wrote. Stats are taken before the files are read, so a
     file changed meanwhile leaves an index that no longer matches rather than a wrong one."""
     from ..errors import DisputeKGError
-    from ..project.state import current_manifest, write_atomic
+    from ..rdf.durable import write_atomic
+    from ..stores.generations import published_manifest
     from .catalog import Catalog
 
     root = os.fspath(project.root)
     index_path = project.state_dir / INDEX_NAME
     folders = [(rel, _folder_mtime(os.path.join(root, rel))) for rel in project.input_folders()]
     inputs = project.input_stats()
-    generation, manifest = current_manifest(project)
+    generation, manifest = published_manifest(os.fspath(project.state_dir))
     if generation is None:
         return False
     fresh = manifest and manifest.get("stat_signature") == project.stat_signature(inputs)
@@ -92,7 +93,7 @@ def refresh(project: Project) -> bool:
 
 def _valid_index(root: str) -> dict | None:
     """The index of the project at `root` if everything it recorded still matches, else None."""
-    from ..project.state import read_pointer
+    from ..stores.generations import read_pointer
 
     state = os.path.join(root, ".dispute-kg")
     try:
@@ -120,7 +121,7 @@ def lookup(root: str, name: str) -> tuple[StoredQuery, Held] | None:
     """The stored query `name` and its store generation, held (release it when done), when the index
     shows that neither the store's inputs nor the stored queries changed since it was written;
     otherwise None."""
-    from ..project.state import hold_named
+    from ..stores.generations import hold_named
 
     data = _valid_index(root)
     if data is None:
