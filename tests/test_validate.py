@@ -156,7 +156,7 @@ def test_bad_input_is_refused_located_and_changes_nothing(project, tmp_path, nam
     else:
         path.write_text(content, encoding="utf-8")
     data_before, store_before = tree_hash(project / "data"), tree_hash(store_dir(project))
-    manifest_before = (project / ".dispute-kg" / "manifest.json").read_bytes()
+    manifest_before = (store_dir(project).parent / "manifest.json").read_bytes()
 
     report, addition = add(Project.open(project), [path], agent="test")
 
@@ -172,7 +172,7 @@ def test_bad_input_is_refused_located_and_changes_nothing(project, tmp_path, nam
     assert str(path) in text and ("REFUSED" in text or "UNREADABLE" in text)
     assert tree_hash(project / "data") == data_before
     assert tree_hash(store_dir(project)) == store_before
-    assert (project / ".dispute-kg" / "manifest.json").read_bytes() == manifest_before
+    assert (store_dir(project).parent / "manifest.json").read_bytes() == manifest_before
     assert not (project / ".dispute-kg" / "journal.json").exists()
 
 
