@@ -17,6 +17,7 @@ as when a stored query was edited since the last build (the index is removed bef
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -84,7 +85,9 @@ def main() -> None:
     full_median = statistics.median(full_times)
     ratio = cli_median / bare_median
     verdict = "meets" if ratio <= TARGET else "misses"
-    body = (f"{args.runs} alternating runs each, fresh processes on the same built store.\n\n"
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    body = (f"{args.runs} alternating runs each, fresh processes on the same built store "
+            f"(load average at the end: {load}).\n\n"
             "| process | median (ms) | min (ms) | max (ms) |\n|---|---|---|---|\n"
             f"| `dispute-kg query run claims -p state=Japan` | {cli_median * 1000:.0f} | "
             f"{min(cli_times) * 1000:.0f} | {max(cli_times) * 1000:.0f} |\n"

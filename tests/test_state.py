@@ -31,6 +31,7 @@ SOURCE_TEXT = ("Example Wire, 19 October 2021 (EXAMPLE TEXT, NOT A REAL REPORT)\
                "TOKYO - Japan wants to resolve the territorial issue and conclude a peace treaty with Russia, "
                "Foreign Minister Toshimitsu Motegi said on Tuesday.\n")
 GOOD_NODE = "https://w3id.org/dispute-kg/id/position/japan-believes-test"
+STATE_ENTRIES = {".gitignore", "lock", "current", "stores", "query-index.marshal"}
 FAST = {"DISPUTE_KG_REASONER": "rules"}  # the same closure as owlrl (test_rules.py), in a fraction of the time
 
 
@@ -129,6 +130,8 @@ def test_a_crash_at_any_rename_or_fsync_leaves_the_project_before_or_after(op, b
         outcomes.append("after" if got == after else "before")
         assert not debris(image), f"crash at {point}: {debris(image)}"
         assert not (image / ".dispute-kg" / "journal.json").exists(), point
+        extra = set(os.listdir(image / ".dispute-kg")) - STATE_ENTRIES
+        assert not extra, f"crash at {point}: left {extra} in .dispute-kg/"
         assert len(list((image / ".dispute-kg" / "stores").iterdir())) == 1, f"crash at {point}: generations left"
         if got == after or op != "build":  # before a build its input was already edited on purpose
             assert Project.open(image).is_fresh(), f"crash at {point}: the store does not match the files"

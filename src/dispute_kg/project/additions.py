@@ -308,9 +308,13 @@ def commit(project: Project, *, files: dict[str, bytes], graph_triples: dict[str
     journal = {"op": op, "id": ident, "created": sorted(files), "removed": [],
                "previous": base.get("generation"), "generation": generation.name}
     state.begin_journal(project, journal, point=op)
-    for rel, data in sorted(files.items()):
-        state.write_atomic(project.root / rel, data, point=f"{op}:file")
-    _write_manifest(project, generation, base, add, remove, point=op)
+    try:
+        for rel, data in sorted(files.items()):
+            state.write_atomic(project.root / rel, data, point=f"{op}:file")
+        _write_manifest(project, generation, base, add, remove, point=op)
+    except BaseException:
+        state.abandon_journal(project, journal)
+        raise
     state.publish(project, generation, point=op)
     state.end_journal(project, point=op)
     from ..query.index import refresh
@@ -438,18 +442,21 @@ def retract(project: Project, ident: str, *, agent: str | None = None, note: str
         journal = {"op": "retract", "id": rident, "created": [history_rel], "removed": list(target.files),
                    "previous": (project.manifest() or {}).get("generation"), "generation": generation.name}
         state.begin_journal(project, journal, point="retract")
-        for rel in target.files:
-            state.remove_durably(project.root / rel, point="retract:file")
-        state.write_atomic(project.root / history_rel, _serialise(record, f"# The record of retraction {rident}.\n"),
-                           point="retract:file")
-        build_generation(project, point="retract", generation=generation)
-        with KnowledgeGraph.open(store=f"oxigraph:{generation / 'store'}", project=project, auto_build=False) as kg:
-            kg.manifest = json.loads((generation / state.MANIFEST).read_text(encoding="utf-8"))
-            result = kg.check()
+        try:
+            for rel in target.files:
+                state.remove_durably(project.root / rel, point="retract:file")
+            state.write_atomic(project.root / history_rel,
+                               _serialise(record, f"# The record of retraction {rident}.\n"), point="retract:file")
+            build_generation(project, point="retract", generation=generation)
+            with KnowledgeGraph.open(store=f"oxigraph:{generation / 'store'}", project=project,
+                                     auto_build=False) as kg:
+                kg.manifest = json.loads((generation / state.MANIFEST).read_text(encoding="utf-8"))
+                result = kg.check()
+        except BaseException:
+            state.abandon_journal(project, journal)
+            raise
         if not result.passed:
-            state.rollback_journal(project, journal)
-            state.end_journal(project, point="retract")
-            state.clean_generations(project)
+            state.abandon_journal(project, journal)
             problems = [v.line() for v in result.shacl if v.severity == "Violation"]
             problems += [f"{c.name}: {len(c.rows)} row(s)" for c in result.checks if not c.passed]
             problems += [f"{p.selection}: {p.message}" for p in result.spans] + list(result.inconsistencies)

@@ -285,7 +285,10 @@ def recover_journal(project: Project) -> bool:
     was to publish: if `current` already names it, the change is complete (roll forward: drop the
     journal); otherwise delete the files it created and restore the ones it removed."""
     journal_path = project.state_dir / JOURNAL
-    if str(project.root) in _ACTIVE or not journal_path.exists():
+    if str(project.root) in _ACTIVE:
+        return False
+    if not journal_path.exists():
+        shutil.rmtree(_journal_dir(project), ignore_errors=True)  # backups of a change that never began
         return False
     try:
         journal = json.loads(journal_path.read_text(encoding="utf-8"))
@@ -317,6 +320,13 @@ def begin_journal(project: Project, journal: dict, *, point: str) -> None:
         write_atomic(jdir / "backup" / rel, (project.root / rel).read_bytes(), point=f"{point}:backup")
     write_atomic(project.state_dir / JOURNAL, json.dumps(journal, indent=2), point=f"{point}:journal")
     _ACTIVE.add(str(project.root))
+
+
+def abandon_journal(project: Project, journal: dict) -> None:
+    """Undo a change that raised before its commit point, in this process."""
+    rollback_journal(project, journal)
+    end_journal(project, point="abandon")
+    clean_generations(project)
 
 
 def end_journal(project: Project, *, point: str = "end") -> None:
