@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -25,15 +26,24 @@ def remote_state(selector: str) -> tuple[int, str]:
 
 
 
-@pytest.fixture
-def remote_project(project_copy: Path, tmp_path: Path):
-    """A project with the example source registered, pushed to a real `oxigraph serve`."""
+@pytest.fixture(params=["oxigraph", "virtuoso"])
+def remote_project(request, project_copy: Path, tmp_path: Path):
+    """A project with the example source registered, pushed to a real `oxigraph serve` or Virtuoso."""
     shutil.copy(EXAMPLES / "example-wire-2021-10-19.txt", tmp_path / "wire.txt")
     registered = run_cli("--project", str(project_copy), "source", "add", str(tmp_path / "wire.txt"),
                          "--id", "example-wire-2021-10-19", "--title", "Example wire report (invented)",
                          "--published", "2021-10-19", "--publisher", "UrduPoint News")
     assert registered.returncode == 0, registered.stdout + registered.stderr
-    with oxigraph_serve(tmp_path / "server") as selector:
+    if request.param == "virtuoso":  # one server for the session (it takes ~20 s to start), emptied here
+        selector = request.getfixturevalue("virtuoso_server")
+        store = open_store(selector)
+        for graph in store.graphs():
+            store.update(f"DROP SILENT GRAPH <{graph}>")
+        assert store.count() == 0
+        context = nullcontext(selector)
+    else:
+        context = oxigraph_serve(tmp_path / "server")
+    with context as selector:
         pushed = run_cli("--project", str(project_copy), "push", "--to", selector)
         assert pushed.returncode == 0, pushed.stderr
         yield project_copy, selector
