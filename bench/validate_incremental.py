@@ -103,7 +103,7 @@ def bench(size: int, workdir: Path, budget: float, runs: int) -> dict:
     from dispute_kg.validation.pipeline import validate
 
     root = workdir / f"synthetic-{size}"
-    if not (root / ".dispute-kg" / "manifest.json").exists():
+    if not (root / ".dispute-kg" / "current").exists():
         t = time.perf_counter()
         generate_project(root, size)
         generated = time.perf_counter() - t

@@ -73,6 +73,13 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300) -> subpro
                           text=True, timeout=timeout)
 
 
+def store_dir(root: Path) -> Path:
+    """The store directory of the generation a project's `.dispute-kg/current` names."""
+    from dispute_kg.project.folder import Project
+
+    return Project.open(root).store_path
+
+
 def tree_hash(folder: Path) -> str:
     """One digest of every file's path and bytes under `folder`: equal digests mean nothing changed."""
     h = hashlib.sha256()

@@ -4,6 +4,7 @@ and that the quick and full routes give the same answers, errors and exit codes.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -58,9 +59,10 @@ def test_the_index_holds_every_stored_query_as_the_catalogue_reads_it(built_copy
     for name in catalog.names():
         found = lookup(str(built_copy), name)
         assert found is not None, name
-        query, store = found
+        query, held = found
+        held.release()
         assert query == catalog.get(name)
-        assert store == str(built_copy / ".dispute-kg" / "store")
+        assert held.store_path == str(Project.open(built_copy).store_path)
     assert lookup(str(built_copy), "no-such-query") is None
 
 
@@ -91,9 +93,9 @@ STALE = {
     "a data folder added": lambda r: (r / "data" / "more").mkdir(),
     "a shape file removed": lambda r: next((r / "shapes").glob("*.ttl")).unlink(),
     "a folder added deep in data": lambda r: (r / "data" / "links" / "deeper").mkdir(),
-    "the manifest rewritten": lambda r: _touch(r / ".dispute-kg" / "manifest.json"),
+    "another generation published": lambda r: (r / ".dispute-kg" / "current").write_text("99999999\n"),
     "an add under way": lambda r: (r / ".dispute-kg" / "journal.json").write_text("{}"),
-    "the store gone": lambda r: os.rename(r / ".dispute-kg" / "store", r / ".dispute-kg" / "store.old"),
+    "the store gone": lambda r: shutil.rmtree(Project.open(r).store_path.parent),
     "the index garbled": lambda r: index(r).write_bytes(b"\x00garbage" * 10),
     "the index truncated": lambda r: index(r).write_bytes(index(r).read_bytes()[:100]),
     "the index emptied": lambda r: index(r).write_bytes(b""),
@@ -102,7 +104,9 @@ STALE = {
 
 @pytest.mark.parametrize("change", sorted(STALE))
 def test_the_index_is_not_trusted_after(built_copy, change):
-    assert lookup(str(built_copy), "claims") is not None
+    found = lookup(str(built_copy), "claims")
+    assert found is not None
+    found[1].release()
     STALE[change](built_copy)
     assert lookup(str(built_copy), "claims") is None
 

@@ -9,7 +9,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_cli, tree_hash
+from conftest import ROOT, run_cli, store_dir, tree_hash
 from servers import free_port, oxigraph_serve
 
 from dispute_kg.stores.base import open_store
@@ -82,10 +82,10 @@ def test_a_failed_remote_update_changes_nothing_anywhere(remote_project):
     query_url = selector.split(";")[0]
     broken = f"{query_url};update=http://127.0.0.1:{free_port()}/update"  # nobody listens there
     remote_before, data_before = remote_state(selector), tree_hash(project / "data")
-    store_before = tree_hash(project / ".dispute-kg" / "store")
+    store_before = tree_hash(store_dir(project))
     result = run_cli("--project", str(project), "--store", broken, "add",
                      str(EXAMPLES / "russia-sovereignty-not-negotiable.ttl"))
     assert result.returncode == 3, result.stdout + result.stderr
     assert remote_state(selector) == remote_before
     assert tree_hash(project / "data") == data_before
-    assert tree_hash(project / ".dispute-kg" / "store") == store_before
+    assert tree_hash(store_dir(project)) == store_before

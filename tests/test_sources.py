@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import run_cli, store_dir
 from test_validate import HEAD, expand, selection, tree_hash
 
 from dispute_kg.errors import InputError
@@ -104,10 +104,10 @@ def test_bad_source_registrations_are_refused_and_change_nothing(built, tmp_path
     args.update(kwargs)
     path = tmp_path / "src.txt"
     path.write_bytes(raw)
-    before = tree_hash(built / "data"), tree_hash(built / ".dispute-kg" / "store")
+    before = tree_hash(built / "data"), tree_hash(store_dir(built))
     with pytest.raises(InputError, match=words.replace("-", "-")):
         add_source(Project.open(built), path, **args)
-    assert (tree_hash(built / "data"), tree_hash(built / ".dispute-kg" / "store")) == before
+    assert (tree_hash(built / "data"), tree_hash(store_dir(built))) == before
 
 
 def test_same_text_twice_is_refused(built, tmp_path):

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import ARTICLE, copy_project, run_cli, tree_hash
+from conftest import ARTICLE, copy_project, run_cli, store_dir, tree_hash
 
 from dispute_kg.project.additions import add
 from dispute_kg.project.build import build
@@ -155,8 +155,8 @@ def test_bad_input_is_refused_located_and_changes_nothing(project, tmp_path, nam
         path.write_bytes(content)
     else:
         path.write_text(content, encoding="utf-8")
-    data_before, store_before = tree_hash(project / "data"), tree_hash(project / ".dispute-kg" / "store")
-    manifest_before = (project / ".dispute-kg" / "manifest.json").read_bytes()
+    data_before, store_before = tree_hash(project / "data"), tree_hash(store_dir(project))
+    manifest_before = (store_dir(project).parent / "manifest.json").read_bytes()
 
     report, addition = add(Project.open(project), [path], agent="test")
 
@@ -171,8 +171,8 @@ def test_bad_input_is_refused_located_and_changes_nothing(project, tmp_path, nam
     text = report.to_text()
     assert str(path) in text and ("REFUSED" in text or "UNREADABLE" in text)
     assert tree_hash(project / "data") == data_before
-    assert tree_hash(project / ".dispute-kg" / "store") == store_before
-    assert (project / ".dispute-kg" / "manifest.json").read_bytes() == manifest_before
+    assert tree_hash(store_dir(project)) == store_before
+    assert (store_dir(project).parent / "manifest.json").read_bytes() == manifest_before
     assert not (project / ".dispute-kg" / "journal.json").exists()
 
 
@@ -183,11 +183,11 @@ def test_at_least_twenty_distinct_bad_inputs():
 def test_good_input_conforms_and_validate_changes_nothing(project, tmp_path):
     path = tmp_path / "good.ttl"
     path.write_text(GOOD, encoding="utf-8")
-    before = tree_hash(project / "data"), tree_hash(project / ".dispute-kg" / "store")
+    before = tree_hash(project / "data"), tree_hash(store_dir(project))
     result = run_cli("--project", str(project), "validate", str(path))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "verdict: CONFORMS" in result.stdout
-    assert (tree_hash(project / "data"), tree_hash(project / ".dispute-kg" / "store")) == before
+    assert (tree_hash(project / "data"), tree_hash(store_dir(project))) == before
 
 
 def test_cli_exit_codes_and_formats(project, tmp_path):

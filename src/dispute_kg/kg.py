@@ -37,30 +37,81 @@ class KnowledgeGraph:
     """
 
     def __init__(self, project: Project, store: Store, selector: Selector) -> None:
-        self.project, self.store, self.selector = project, store, selector
+        self.project, self._store, self.selector = project, store, selector
+        self.held: Any = None  # the store generation this graph reads (state.Held), kept until close
+        self.manifest: dict | None = None  # that generation's manifest
+        # A long-lived reader (the HTTP server) sets `follow`: each use of `store` then checks the
+        # published generation (one small file read) and moves to a newer one. The store object it
+        # leaves keeps its generation held until the last query using it drops it.
+        self.follow = False
+
+    @property
+    def store(self) -> Store:
+        if self.follow and self.held is not None:
+            from .project.state import read_pointer
+
+            name = read_pointer(str(self.project.state_dir))
+            if name is not None and name != self.held.name:
+                newer = self._on_current(self.project, self.selector)
+                self._store, self.held, self.manifest = newer._store, newer.held, newer.manifest
+                newer.held = None
+        return self._store
+
+    @store.setter
+    def store(self, value: Store) -> None:
+        self._store = value
 
     @classmethod
     def open(cls, store: str | None = None, project: str | os.PathLike[str] | Project | None = None, *,
              auto_build: bool = True, progress: Callable[[str], None] | None = None) -> KnowledgeGraph:
         proj = project if isinstance(project, Project) else Project.open(project)
         selector = parse_selector(store)
-        if selector.scheme == "oxigraph" and not selector.location and (proj.state_dir / "journal.json").exists():
-            from .project.additions import recover  # only when a journal is there: the query path stays light
+        if selector.scheme != "oxigraph" or selector.location:
+            graph = cls(proj, open_store(selector, project=proj, read_only=selector.scheme == "oxigraph"), selector)
+            if selector.scheme == "memory":
+                graph._load_into_memory()
+            return graph
+        from .project import state
 
-            recover(proj)  # roll back an add/retract a dead process left half done
-        if selector.scheme == "oxigraph" and not selector.location and auto_build:
+        if state.needs_recovery(proj):  # one stat: the query path stays light
+            state.recover(proj)  # roll back an add/retract a dead process left half done
+        if auto_build:
             if not proj.is_fresh():
                 from .project.build import build
 
-                build(proj, progress=progress)  # which also writes the query index
+                build(proj, progress=progress)  # under the writer lock, deciding freshness again there
             else:
                 from .query.index import ensure
 
                 ensure(proj)  # e.g. a stored query edited since the build: index it for the quick route
-        graph = cls(proj, open_store(selector, project=proj, read_only=selector.scheme == "oxigraph"), selector)
-        if selector.scheme == "memory":
-            graph._load_into_memory()
-        return graph
+        return cls._on_current(proj, selector)
+
+    @classmethod
+    def _on_current(cls, project: Project, selector: Selector) -> KnowledgeGraph:
+        """Open the published generation read-only and hold it, so no writer removes it under us."""
+        import json
+
+        from .errors import BackendUnavailable
+        from .project import state
+        from .stores.oxigraph import OxigraphStore
+
+        held = state.hold(str(project.state_dir))
+        if held is None:
+            raise BackendUnavailable(f"no store in {project.state_dir}: run `dispute-kg build` first")
+        try:
+            store = OxigraphStore.at(held.store_path, read_only=True)
+            store.held = held  # type: ignore[attr-defined]  # the generation lives as long as this object
+            try:
+                with open(held.manifest_path, encoding="utf-8") as fh:
+                    manifest = json.load(fh)
+            except (OSError, ValueError):
+                manifest = None
+        except BaseException:
+            held.release()
+            raise
+        kg = cls(project, store, selector)
+        kg.held, kg.manifest = held, manifest
+        return kg
 
     def _load_into_memory(self) -> None:
         """A memory store starts as a copy of the project's built graph, so every stored query runs on it;
@@ -73,7 +124,10 @@ class KnowledgeGraph:
         self.store.add_quads(quad_to_terms(q) for q in [*asserted, *inferred])
 
     def close(self) -> None:
-        self.store.close()
+        self._store.close()
+        if self.held is not None:
+            self.held.release()
+            self.held = None
 
     def __enter__(self) -> KnowledgeGraph:
         return self
@@ -152,7 +206,7 @@ class KnowledgeGraph:
         report.spans = check_spans(self.store)
         from .project.build import read_manifest
 
-        manifest = read_manifest(self.project) or {}
+        manifest = (self.manifest if self.manifest is not None else read_manifest(self.project)) or {}
         if self.selector.scheme == "oxigraph":
             report.inconsistencies = list(manifest.get("inconsistencies", []))
         elif self.selector.scheme == "memory":
@@ -186,11 +240,12 @@ class KnowledgeGraph:
 
             raise CapabilityError("add works on the project's embedded store or a sparql: store, "
                                   f"not {self.store.name}")
-        self.store.close()
+        self.close()
         try:
             return add(self.project, data, agent=agent, note=note, strict=strict)
         finally:
-            self.store = open_store(self.selector, project=self.project, read_only=True)
+            reopened = self._on_current(self.project, self.selector)
+            self.store, self.held, self.manifest = reopened.store, reopened.held, reopened.manifest
 
     def coverage(self) -> list[Any]:
         from .validation.provenance import coverage

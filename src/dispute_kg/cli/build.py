@@ -158,7 +158,8 @@ def export(ctx: Context, fmt: str, inferred: bool, output: str | None) -> None:
     with ctx.open() as kg:
         data = export_graph(kg, EXPORT_FORMATS[fmt], inferred=inferred)
     if output:
-        with open(output, "wb") as fh:
-            fh.write(data)
+        from ..project.state import write_atomic
+
+        write_atomic(output, data, point="output")
     else:
         sys.stdout.buffer.write(data)

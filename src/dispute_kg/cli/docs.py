@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import CheckFailed
+from ..project.state import write_atomic
 from .common import Context, cli, pass_ctx
 
 
@@ -26,8 +27,7 @@ def docs(ctx: Context, check: bool) -> None:
             continue
         stale.append(project.relpath(path) if path.exists() else str(path))
         if not check:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            write_atomic(path, text, point="docs")
     if check and stale:
         raise CheckFailed(f"stale: {', '.join(stale)} (run `dispute-kg docs`)")
     click.echo(("stale: " if check else "written: ") + ", ".join(stale) if stale else "docs are up to date")

@@ -96,14 +96,17 @@ def quick_result(plan: Plan, values: dict[str, str]) -> Result | None:
     found = lookup(root, plan.name)
     if found is None:
         return None
-    query, store_path = found
+    query, held = found
     from ..stores.oxigraph import OxigraphStore
 
-    store = OxigraphStore.at(store_path, read_only=True)
     try:
-        return run_query(store, query, values, limit=plan.limit, timeout=plan.timeout)
+        store = OxigraphStore.at(held.store_path, read_only=True)
+        try:
+            return run_query(store, query, values, limit=plan.limit, timeout=plan.timeout)
+        finally:
+            store.close()
     finally:
-        store.close()
+        held.release()
 
 
 def execute(plan: Plan) -> None:

@@ -6,6 +6,7 @@ off the query path (an RDF output format imports rdflib when it is asked for).
 
 from __future__ import annotations
 
+import io
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import click
 
 from ..errors import InputError
+from ..project.state import write_atomic
 from ..query.results import WRITERS
 from .common import Context, cli, pass_ctx
 
@@ -36,9 +38,10 @@ def _sink(output: Path | None):
         yield sys.stdout
         sys.stdout.flush()
         return
+    buffer = io.StringIO(newline="")
+    yield buffer
     try:
-        with output.open("w", encoding="utf-8", newline="") as handle:
-            yield handle
+        write_atomic(output, buffer.getvalue(), point="output")
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror}", path=str(output)) from None
 
@@ -166,8 +169,7 @@ def query_docs(ctx: Context, check: bool, output: Path | None) -> None:
             raise CheckFailed(f"{target} is stale: run `dispute-kg query docs` to regenerate it")
         click.echo(f"{target} is up to date")
         return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    write_atomic(target, text, point="docs")
     click.echo(f"wrote {target}")
 
 

@@ -82,6 +82,7 @@ def serve(ctx: Context, host: str, port: int, allowed_hosts: tuple[str, ...], co
                         allowed_hosts=(*LOOPBACK_HOSTS, *allowed_hosts, *bound_name(host)),
                         workers=workers or max(2, os.cpu_count() or 2), worker_memory_mb=worker_memory)
     kg = ctx.open()  # builds a stale store first, so the workers open a fresh one
+    kg.follow = True  # in-process requests (--get) read the newest published store generation
     if get_path is not None:
         try:
             status, _, body = call(make_app(kg, settings), get_path)

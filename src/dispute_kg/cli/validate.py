@@ -46,11 +46,11 @@ def validate_cmd(ctx: Context, files: tuple[Path, ...], fmt: str, strict: bool) 
 
     Example: dispute-kg validate new-position.ttl
     """
-    from ..project.additions import ensure_built
-    from ..validation.pipeline import validate
+    from ..kg import KnowledgeGraph
+    from ..project.folder import Project
 
-    project = ctx.project_obj()
-    ensure_built(project)
-    report = validate(project, list(files), strict=strict)
+    project: Project = ctx.project_obj()
+    with KnowledgeGraph.open(project=project) as kg:  # builds if stale; holds the store generation it reads
+        report = kg.validate(list(files), strict=strict)
     _emit(report, fmt)
     _finish(report)

@@ -180,6 +180,7 @@ def worker_main(conn: Any, spec: WorkerSpec) -> None:
         from ..kg import KnowledgeGraph
 
         kg = KnowledgeGraph.open(spec.store, spec.project, auto_build=False)
+        kg.follow = True  # a build or an add by another process publishes a new generation: read it
         kg.catalog.all()  # parse the stored queries now, not in the first request's time
         sandboxed = not spec.allow_service and kg.selector.scheme != "sparql" and deny_network()
         if spec.memory_mb:

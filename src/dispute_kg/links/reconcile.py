@@ -13,6 +13,7 @@ import pyoxigraph as ox
 
 from ..errors import CheckFailed, InputError
 from ..project.folder import Project
+from ..project.state import writer_lock
 from ..rdf.namespaces import DEF, ID
 from .client import Endpoint, SnapshotEndpoint
 from .common import LINKS_FILE, NO_TERM_FOUND, PREFIXES, RDFS, SEMAPV, SKOS, TOOL, TYPE_MAP_FILE, WD, qid, tool_version
@@ -334,7 +335,8 @@ def reconcile(project: Project, endpoint: Endpoint | SnapshotEndpoint, *, min_sc
     changed = not path.exists() or path.read_text(encoding="utf-8") != text
     written = False
     if changed and not dry_run:
-        written = write_atomic(path, text)
+        with writer_lock(project):
+            written = write_atomic(path, text)
     return LinkReport(outcomes, sorted(records.values(), key=lambda r: r.subject), changed, written)
 
 

@@ -4,7 +4,6 @@ written deterministically and atomically, read back, and exported as SSSOM TSV."
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -134,10 +133,9 @@ def write_atomic(path: Path, text: str) -> bool:
     data = text.encode("utf-8")
     if path.exists() and path.read_bytes() == data:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    from ..rdf.durable import write_atomic as write
+
+    write(path, data, point="links")
     return True
 
 

@@ -10,6 +10,7 @@ import pyoxigraph as ox
 
 from ..errors import InputError
 from ..project.folder import Project
+from ..project.state import writer_lock
 from .client import Endpoint, SnapshotEndpoint
 from .common import LINKS_FILE, PREFIXES, RDFS, SCHEMA, SKOS, SNAPSHOT_FILE, WD, WDT, XSD, qid
 from .reconcile import load_type_map
@@ -78,5 +79,6 @@ def refresh_snapshot(project: Project, endpoint: Endpoint | SnapshotEndpoint, *,
     header = SNAPSHOT_HEADER.format(date=today(), source=endpoint.description,
                                     facts=", ".join("wdt:" + p for p in SNAPSHOT_FACTS))
     target = output or project.root / SNAPSHOT_FILE
-    write_atomic(target, header + "\n" + body)
+    with writer_lock(project):
+        write_atomic(target, header + "\n" + body)
     return target, len(triples)

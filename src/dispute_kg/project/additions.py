@@ -1,40 +1,36 @@
 """`add`, `history` and `retract`: validated input committed atomically, under a lock, with a PROV
 record of every change.
 
-An addition writes two files and updates the store:
+An addition writes two files and publishes a new store generation (state.py):
 
 - ``data/assertions/addition-<id>.ttl``: the new triples (input minus what the graph already has),
   deterministically serialised;
 - ``data/history/<id>.ttl``: a ``dk:Addition`` (when, who, input SHA-256, note, the file it added);
-- the store: both files' named graphs and the new OWL 2 RL entailments, in one SPARQL update
-  (one Oxigraph transaction); the build manifest is rewritten with the new fingerprint, so the
-  next command does not rebuild.
+- a copy of the current generation with both files' named graphs and the new OWL 2 RL entailments
+  added in one SPARQL update, and a manifest fingerprinting the files as written, so the next command
+  does not rebuild. Readers of the previous generation are never disturbed.
 
-Atomicity: a journal (``.dispute-kg/journal.json``, with the quads to add and remove beside it)
-is written before anything changes and removed as the very last step (the commit point). Any
-command that finds a journal left by a dead process rolls the change back: created files are
-deleted, removed files restored from the journal's copies, the store update reversed (or, for a
-retraction, the store rebuilt from the restored files) and the manifest restored. Two writers are
-serialised by ``fcntl.flock`` on ``.dispute-kg/lock``; each validates only after it holds the lock,
-against the store as the previous writer left it, so neither addition is lost.
+Atomicity: everything runs under the project's writer lock. The new generation is prepared first
+(invisible to readers); then a journal (``.dispute-kg/journal.json``, naming the generation it will
+publish and keeping copies of any file it removes) is written before data/ changes; the pointer
+rename that publishes the generation is the commit point. A command that finds a journal left by a
+dead process looks at the pointer: if it names the journal's generation the change is complete and
+the journal is dropped; otherwise created files are deleted and removed files restored. Each writer
+validates only after it holds the lock, against the store as the previous writer left it, so
+neither of two racing additions is lost, and a build waiting for the lock reads the addition's file.
 
-``DISPUTE_KG_CRASH_AT=<point>`` makes the process ``os._exit`` at a named point (for the tests):
-before-write, after-file-write, after-files, during-store-update, after-store-update,
-after-manifest.
+Every rename and fsync passes a named fault point (state.fault) the tests crash or pause at.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import getpass
 import hashlib
 import json
 import os
 import re
-import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,79 +39,17 @@ import pyoxigraph as ox
 
 from ..errors import CheckFailed, InputError
 from ..rdf.namespaces import DEF, GRAPH, ID, INFERRED_GRAPH, PREFIXES, file_graph
+from . import state
 from .folder import Project
 
 PROV = "http://www.w3.org/ns/prov#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-JOURNAL = "journal.json"
-_HELD: dict[str, int] = {}
-
-
-# ------------------------------------------------------------------------------------------
-# Lock, crash points, atomic files
-# ------------------------------------------------------------------------------------------
-
-@contextlib.contextmanager
-def project_lock(project: Project) -> Iterator[None]:
-    """Hold the project's writer lock (re-entrant within one process)."""
-    key = str(project.root)
-    if _HELD.get(key):
-        _HELD[key] += 1
-        try:
-            yield
-        finally:
-            _HELD[key] -= 1
-        return
-    project.state_dir.mkdir(exist_ok=True)
-    gitignore = project.state_dir / ".gitignore"
-    if not gitignore.exists():
-        gitignore.write_text("*\n")
-    fd = os.open(project.state_dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        _HELD[key] = 1
-        try:
-            yield
-        finally:
-            _HELD[key] = 0
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
-
-
-def crash_point(name: str) -> None:
-    if os.environ.get("DISPUTE_KG_CRASH_AT") == name:
-        os._exit(97)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 # ------------------------------------------------------------------------------------------
 # Journal and recovery
 # ------------------------------------------------------------------------------------------
-
-def _journal_dir(project: Project) -> Path:
-    return project.state_dir / "journal"
-
 
 def _quads_nq(quads: list[ox.Quad]) -> bytes:
     return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) if quads else b""
@@ -128,89 +62,29 @@ def _data_block(quads: list[ox.Quad]) -> str:
     return " ".join(f"GRAPH {g} {{ {' '.join(lines)} }}" for g, lines in sorted(by_graph.items()))
 
 
-def update_store(project: Project, add: list[ox.Quad], remove: list[ox.Quad], *, crash: bool = False) -> None:
-    """Remove and add quads in one SPARQL update: one Oxigraph transaction."""
+def update_store(path: Path, add: list[ox.Quad], remove: list[ox.Quad], *, point: str) -> None:
+    """Remove and add quads in one SPARQL update (one Oxigraph transaction) on an unpublished store."""
     parts = []
     if remove:
         parts.append(f"DELETE DATA {{ {_data_block(remove)} }}")
     if add:
         parts.append(f"INSERT DATA {{ {_data_block(add)} }}")
-    if not parts:
-        return
-    store = ox.Store(str(project.store_path))
+    store = ox.Store(str(path))
     try:
-        store.update(" ;\n".join(parts))
-        if crash:
-            crash_point("during-store-update")
+        if parts:
+            store.update(" ;\n".join(parts))
+        state.fault(f"{point}:store-flush")
         store.flush()
     finally:
         del store
 
 
 def recover(project: Project) -> bool:
-    """Roll back a change a dead process left half done; True if there was one."""
-    if not (project.state_dir / JOURNAL).exists() or _HELD.get(str(project.root)):
-        return False
-    with project_lock(project):
-        journal_path = project.state_dir / JOURNAL
-        if not journal_path.exists():
-            return False
-        journal = json.loads(journal_path.read_text())
-        _rollback(project, journal)
-        journal_path.unlink()
-        shutil.rmtree(_journal_dir(project), ignore_errors=True)
-        return True
+    """Finish or roll back a change a dead process left half done; True if there was one."""
+    return state.recover(project)
 
 
-def _rollback(project: Project, journal: dict) -> None:
-    jdir = _journal_dir(project)
-    for rel in journal.get("created", []):
-        with contextlib.suppress(FileNotFoundError):
-            (project.root / rel).unlink()
-    for rel in journal.get("removed", []):
-        backup = jdir / "backup" / rel
-        target = project.root / rel
-        if backup.exists() and not target.exists():
-            write_atomic(target, backup.read_bytes())
-    if journal.get("store") == "rebuild":
-        from .build import build
-
-        build(project, force=True)
-        return
-    add = _read_nq(jdir / "add.nq")
-    remove = _read_nq(jdir / "remove.nq")
-    if project.store_path.exists():
-        update_store(project, add=remove, remove=add)
-    manifest = journal.get("manifest")
-    if manifest is not None:
-        write_atomic(project.state_dir / "manifest.json", manifest.encode())
-
-
-def _read_nq(path: Path) -> list[ox.Quad]:
-    if not path.exists() or not path.stat().st_size:
-        return []
-    return list(ox.parse(path.read_bytes(), format=ox.RdfFormat.N_QUADS))
-
-
-def _begin(project: Project, journal: dict, add: list[ox.Quad], remove: list[ox.Quad]) -> None:
-    jdir = _journal_dir(project)
-    shutil.rmtree(jdir, ignore_errors=True)
-    jdir.mkdir(parents=True)
-    for rel in journal.get("removed", []):
-        backup = jdir / "backup" / rel
-        backup.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(project.root / rel, backup)
-    write_atomic(jdir / "add.nq", _quads_nq(add))
-    write_atomic(jdir / "remove.nq", _quads_nq(remove))
-    manifest = project.state_dir / "manifest.json"
-    journal["manifest"] = manifest.read_text() if manifest.exists() else None
-    write_atomic(project.state_dir / JOURNAL, json.dumps(journal, indent=2).encode())
-
-
-def _end(project: Project) -> None:
-    (project.state_dir / JOURNAL).unlink()
-    _fsync_dir(project.state_dir)
-    shutil.rmtree(_journal_dir(project), ignore_errors=True)
+project_lock = state.writer_lock  # the writer lock, under the name other modules know it by
 
 
 # ------------------------------------------------------------------------------------------
@@ -377,11 +251,13 @@ def _now() -> tuple[str, str]:
 
 
 def ensure_built(project: Project) -> None:
+    """Recover, and rebuild if an input changed (under the writer lock, re-entrant)."""
     from .build import build
 
-    recover(project)
-    if not project.is_fresh():
-        build(project)
+    with state.writer_lock(project):
+        recover(project)
+        if not project.is_fresh():
+            build(project)
 
 
 Mirror = Callable[[list[ox.Quad], list[ox.Quad]], None]
@@ -409,9 +285,13 @@ def sparql_mirror(store: Any) -> Mirror:
 def commit(project: Project, *, files: dict[str, bytes], graph_triples: dict[str, list[tuple]],
            inferred: list[tuple], uninferred: list[tuple], op: str, ident: str,
            mirror: Mirror | None = None) -> None:
-    """Write `files` and update the store and manifest, all or nothing (caller holds the lock).
+    """Write `files` and publish a store generation holding their quads, all or nothing (caller holds
+    the lock).
 
-    A `mirror` (a remote store) gets the same quads before anything local is touched."""
+    The current generation is copied and the quads applied to the copy, which readers cannot see
+    until the pointer names it; then the journal, the files, the copy's manifest (fingerprinting the
+    files as written) and the pointer, which is the commit point. A `mirror` (a remote store) gets
+    the same quads before anything local is touched."""
     add = [ox.Quad(s, p, o, ox.NamedNode(file_graph(rel))) for rel, triples in graph_triples.items()
            for s, p, o in triples]
     add += [ox.Quad(s, p, o, ox.NamedNode(INFERRED_GRAPH)) for s, p, o in inferred]
@@ -421,23 +301,33 @@ def commit(project: Project, *, files: dict[str, bytes], graph_triples: dict[str
             raise InputError(f"{rel} already exists; refusing to overwrite it")
     if mirror is not None:
         mirror(add, remove)
-    journal = {"op": op, "id": ident, "created": sorted(files), "removed": [], "store": "quads"}
-    _begin(project, journal, add, remove)
-    crash_point("before-write")
-    for i, (rel, data) in enumerate(sorted(files.items())):
-        write_atomic(project.root / rel, data)
-        if i == 0:
-            crash_point("after-file-write")
-    crash_point("after-files")
-    update_store(project, add, remove, crash=True)
-    crash_point("after-store-update")
-    _refresh_manifest(project, add, remove)
-    crash_point("after-manifest")
-    _end(project)
+    base = project.manifest() or {}
+    generation = state.new_generation(project)
+    state.copy_store(project.store_path, generation / "store")
+    update_store(generation / "store", add, remove, point=op)
+    journal = {"op": op, "id": ident, "created": sorted(files), "removed": [],
+               "previous": base.get("generation"), "generation": generation.name}
+    state.begin_journal(project, journal, point=op)
+    try:
+        for rel, data in sorted(files.items()):
+            state.write_atomic(project.root / rel, data, point=f"{op}:file")
+        _write_manifest(project, generation, base, add, remove, point=op)
+    except BaseException:
+        state.abandon_journal(project, journal)
+        raise
+    state.publish(project, generation, point=op)
+    state.end_journal(project, point=op)
+    from ..query.index import refresh
+
+    refresh(project)
 
 
-def _refresh_manifest(project: Project, add: list[ox.Quad], remove: list[ox.Quad]) -> None:
-    manifest = project.manifest() or {}
+def _write_manifest(project: Project, generation: Path, base: dict, add: list[ox.Quad], remove: list[ox.Quad],
+                    *, point: str) -> None:
+    """The manifest of a generation derived from `base`'s by adding and removing quads."""
+    from .build import write_manifest
+
+    manifest = dict(base)
     graphs = dict(manifest.get("graphs", {}))
     for q in add:
         graphs[q.graph_name.value] = graphs.get(q.graph_name.value, 0) + 1
@@ -446,15 +336,10 @@ def _refresh_manifest(project: Project, add: list[ox.Quad], remove: list[ox.Quad
     manifest["graphs"] = dict(sorted(graphs.items()))
     manifest["inferred"] = graphs.get(INFERRED_GRAPH, 0)
     manifest["asserted"] = sum(n for g, n in graphs.items() if g != INFERRED_GRAPH)
+    manifest["stat_signature"] = project.stat_signature()  # stats before bytes, as build does
     manifest["fingerprint"] = project.fingerprint()
-    if hasattr(project, "stat_signature"):
-        manifest["stat_signature"] = project.stat_signature()
     manifest["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    write_atomic(project.state_dir / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True).encode())
-    if hasattr(project, "input_folders"):
-        from ..query.index import refresh
-
-        refresh(project)
+    write_manifest(generation, manifest, point=point)
 
 
 def add(project: Project, inputs: Any, *, agent: str | None = None, note: str | None = None,
@@ -466,7 +351,7 @@ def add(project: Project, inputs: Any, *, agent: str | None = None, note: str | 
     from ..validation.pipeline import validate
 
     agent = agent or default_agent()
-    with project_lock(project):
+    with state.writer_lock(project):
         ensure_built(project)
         report = validate(project, inputs, strict=strict)
         if not report.conforms:
@@ -530,10 +415,10 @@ def retract(project: Project, ident: str, *, agent: str | None = None, note: str
     Refused (and nothing changed) when the graph without the addition fails its checks, e.g. when a
     later addition relies on it."""
     from ..kg import KnowledgeGraph
-    from .build import build
+    from .build import build_generation
 
     agent = agent or default_agent()
-    with project_lock(project):
+    with state.writer_lock(project):
         ensure_built(project)
         records = {a.id: a for a in history(project)}
         if ident not in records:
@@ -553,26 +438,33 @@ def retract(project: Project, ident: str, *, agent: str | None = None, note: str
         history_rel = f"data/history/{rident}.ttl"
         record = history_record(rident, when=when, agent=agent, note=note or "", files=[],
                                 input_sha256=digest, retracts=ident)
+        generation = state.new_generation(project)  # named now so the journal can say what commits it
         journal = {"op": "retract", "id": rident, "created": [history_rel], "removed": list(target.files),
-                   "store": "rebuild"}
-        _begin(project, journal, [], [])
-        crash_point("before-write")
-        for rel in target.files:
-            (project.root / rel).unlink()
-        crash_point("after-file-write")
-        write_atomic(project.root / history_rel, _serialise(record, f"# The record of retraction {rident}.\n"))
-        crash_point("after-files")
-        build(project, force=True)
-        crash_point("after-store-update")
-        with KnowledgeGraph.open(project=project, auto_build=False) as kg:
-            result = kg.check()
+                   "previous": (project.manifest() or {}).get("generation"), "generation": generation.name}
+        state.begin_journal(project, journal, point="retract")
+        try:
+            for rel in target.files:
+                state.remove_durably(project.root / rel, point="retract:file")
+            state.write_atomic(project.root / history_rel,
+                               _serialise(record, f"# The record of retraction {rident}.\n"), point="retract:file")
+            build_generation(project, point="retract", generation=generation)
+            with KnowledgeGraph.open(store=f"oxigraph:{generation / 'store'}", project=project,
+                                     auto_build=False) as kg:
+                kg.manifest = json.loads((generation / state.MANIFEST).read_text(encoding="utf-8"))
+                result = kg.check()
+        except BaseException:
+            state.abandon_journal(project, journal)
+            raise
         if not result.passed:
-            _rollback(project, json.loads((project.state_dir / JOURNAL).read_text()))
-            _end(project)
+            state.abandon_journal(project, journal)
             problems = [v.line() for v in result.shacl if v.severity == "Violation"]
             problems += [f"{c.name}: {len(c.rows)} row(s)" for c in result.checks if not c.passed]
             problems += [f"{p.selection}: {p.message}" for p in result.spans] + list(result.inconsistencies)
             raise CheckFailed(f"retracting {ident} would break the graph, so nothing was changed:\n  "
                               + "\n  ".join(problems[:20]))
-        _end(project)
+        state.publish(project, generation, point="retract")
+        state.end_journal(project, point="retract")
+        from ..query.index import refresh
+
+        refresh(project)
         return Addition(rident, when, agent, [], note or "", digest, retracts=ident)

@@ -1,7 +1,8 @@
-"""Build: read every project file, reason, validate, and replace the embedded store in one step.
+"""Build: read every project file, reason, validate, and publish the result as a new store generation.
 
-The new store is written beside the old one and swapped in only when everything was read, so
-a malformed file leaves the previous store exactly as it was.
+The new generation is written beside the published one and published by one rename of the pointer
+(state.py) only when everything was read and stored, so a malformed file or a crash leaves the
+previous store exactly as it was, and readers of the previous store keep it until they are done.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -22,6 +22,7 @@ from ..query.index import refresh as refresh_index
 from ..rdf.files import read_quads
 from ..rdf.namespaces import DEF, INFERRED_GRAPH, file_graph, source_iri
 from .folder import Project
+from .state import MANIFEST, copy_store, fault, new_generation, publish, recover, write_atomic, writer_lock
 
 DK_SHA256 = ox.NamedNode(DEF + "sha256")
 DK_TEXT = ox.NamedNode(DEF + "text")
@@ -143,7 +144,8 @@ class BuildReport:
 
 
 def manifest_path(project: Project) -> Path:
-    return project.state_dir / "manifest.json"
+    """The published generation's manifest."""
+    return project.store_path.parent / MANIFEST
 
 
 def read_manifest(project: Project) -> dict | None:
@@ -152,24 +154,41 @@ def read_manifest(project: Project) -> dict | None:
 
 def build(project: Project, *, force: bool = False,
           progress: Callable[[str], None] | None = None) -> BuildReport:
-    """Rebuild the embedded store when any input changed (or `force`), else report the last build."""
-    started = time.monotonic()
-    from .additions import recover
+    """Rebuild the embedded store when any input changed (or `force`), else report the last build.
 
-    recover(project)  # roll back an add/retract a dead process left half done
-    stat_signature = project.stat_signature()
-    fingerprint = project.fingerprint()
-    manifest = read_manifest(project)
-    if not force and manifest and manifest.get("fingerprint") == fingerprint and project.store_path.exists():
-        report = BuildReport(**{k: v for k, v in manifest.items() if k in BuildReport.__dataclass_fields__})
-        report.rebuilt = False
-        if report.stat_signature != stat_signature:  # files touched but unchanged: remember their new times
-            report.stat_signature = stat_signature
-            write_manifest(project, report)
-        else:
-            refresh_index(project)  # a stored query may have changed; the store has not
+    Runs under the writer lock, and decides freshness and reads every input only once it holds it,
+    so a build that waited for an `add` builds from the files the addition wrote."""
+    with writer_lock(project):
+        recover(project)  # roll back an add/retract a dead process left half done
+        stat_signature = project.stat_signature()
+        fingerprint = project.fingerprint()
+        manifest = read_manifest(project)
+        if not force and manifest and manifest.get("fingerprint") == fingerprint and project.store_path.exists():
+            report = BuildReport(**{k: v for k, v in manifest.items() if k in BuildReport.__dataclass_fields__})
+            report.rebuilt = False
+            if report.stat_signature != stat_signature:
+                # files touched but unchanged: publish the same store with their new times recorded
+                manifest["stat_signature"] = stat_signature
+                republish(project, manifest, point="build")
+            else:
+                refresh_index(project)  # a stored query may have changed; the store has not
+            return report
+        generation, report = build_generation(project, progress=progress, stat_signature=stat_signature,
+                                              fingerprint=fingerprint)
+        publish(project, generation, point="build")
+        refresh_index(project)
         return report
 
+
+def build_generation(project: Project, *, progress: Callable[[str], None] | None = None,
+                     stat_signature: str | None = None, fingerprint: str | None = None,
+                     point: str = "build", generation: Path | None = None) -> tuple[Path, BuildReport]:
+    """Read, reason and store every input into a new, unpublished generation (caller holds the lock).
+    A malformed file raises before anything is written; a failure after that leaves only an
+    unpublished generation, which the next writer removes."""
+    started = time.monotonic()
+    stat_signature = stat_signature or project.stat_signature()  # stats before bytes: a later edit shows
+    fingerprint = fingerprint or project.fingerprint()
     check_shape_files(project)
     check_query_files(project)
     quads = load_project_quads(project, progress)
@@ -178,44 +197,36 @@ def build(project: Project, *, force: bool = False,
         progress("OWL 2 RL closure")
     inferred, inconsistencies = inferred_quads(quads)
 
-    project.state_dir.mkdir(exist_ok=True)
-    gitignore = project.state_dir / ".gitignore"
-    if not gitignore.exists():
-        gitignore.write_text("*\n")
-    tmp = project.state_dir / f"store.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    store = ox.Store(str(tmp))
+    generation = generation or new_generation(project)
+    store = ox.Store(str(generation / "store"))
     store.bulk_extend(quads)
     store.bulk_extend(inferred)
+    fault(f"{point}:store-flush")
     store.flush()
+    del store
     graphs: dict[str, int] = {}
     for q in quads:
         graphs[q.graph_name.value] = graphs.get(q.graph_name.value, 0) + 1
     graphs[INFERRED_GRAPH] = len(inferred)
-    del store
-    swap_in(project, tmp)
-
     report = BuildReport(fingerprint=fingerprint, built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                          asserted=len(quads), inferred=len(inferred), graphs=dict(sorted(graphs.items())),
                          inconsistencies=inconsistencies,
                          seconds=round(time.monotonic() - started, 3), stat_signature=stat_signature)
-    write_manifest(project, report)
-    return report
+    write_manifest(generation, {k: v for k, v in report.to_dict().items() if k != "rebuilt"}, point=point)
+    return generation, report
 
 
-def write_manifest(project: Project, report: BuildReport) -> None:
-    data = {k: v for k, v in report.to_dict().items() if k != "rebuilt"}
-    tmp_manifest = manifest_path(project).with_suffix(".json.tmp")
-    tmp_manifest.write_text(json.dumps(data, indent=2, sort_keys=True))
-    os.replace(tmp_manifest, manifest_path(project))
+def write_manifest(generation: Path, data: dict, *, point: str) -> None:
+    """Write a generation's manifest, naming the generation it describes."""
+    data = dict(data, generation=generation.name)
+    write_atomic(generation / MANIFEST, json.dumps(data, indent=2, sort_keys=True), point=f"{point}:manifest")
+
+
+def republish(project: Project, manifest: dict, *, point: str) -> Path:
+    """Publish a copy of the current generation with `manifest` (published generations never change)."""
+    generation = new_generation(project)
+    copy_store(project.store_path, generation / "store")
+    write_manifest(generation, manifest, point=point)
+    publish(project, generation, point=point)
     refresh_index(project)
-
-
-def swap_in(project: Project, new_store: Path) -> None:
-    """Replace the store directory with `new_store`; the old one is removed only after the swap."""
-    target = project.store_path
-    old = project.state_dir / f"store.old-{os.getpid()}"
-    if target.exists():
-        os.replace(target, old)
-    os.replace(new_store, target)
-    shutil.rmtree(old, ignore_errors=True)
+    return generation

@@ -66,7 +66,14 @@ class Project:
 
     @property
     def store_path(self) -> Path:
-        return self.state_dir / "store"
+        """The published generation's store (see state.py); a path that does not exist before the
+        first build. A reader that keeps using a store holds its generation with `state.hold`."""
+        from .state import generation_dir, read_pointer
+
+        name = read_pointer(str(self.state_dir))
+        if name is None:
+            return self.state_dir / "stores" / "none" / "store"
+        return Path(generation_dir(self.state_dir, name)) / "store"
 
     def relpath(self, path: Path) -> str:
         return path.resolve().relative_to(self.root).as_posix()
@@ -76,13 +83,10 @@ class Project:
                 *self.check_files]
 
     def manifest(self) -> dict | None:
-        """What the last build recorded (its inputs' fingerprint, counts, verdict), if any."""
-        import json
+        """What the published generation records (its inputs' fingerprint, counts, verdict), if any."""
+        from .state import current_manifest
 
-        try:
-            return json.loads((self.state_dir / "manifest.json").read_text())
-        except (OSError, ValueError):
-            return None
+        return current_manifest(self)[1]
 
     def is_fresh(self) -> bool:
         """Whether the embedded store was built from the files as they are now.

@@ -104,8 +104,8 @@ def add_source(project: Project, text_file: Path, *, title: str, published: str,
         default_agent,
         ensure_built,
         history_record,
-        project_lock,
     )
+    from .state import writer_lock
 
     text_file = Path(text_file)
     try:
@@ -135,7 +135,7 @@ def add_source(project: Project, text_file: Path, *, title: str, published: str,
     digest = hashlib.sha256(data).hexdigest()
     agent = agent or default_agent()
 
-    with project_lock(project):
+    with writer_lock(project):
         ensure_built(project)
         txt_rel, ttl_rel = f"data/sources/{stem}.txt", f"data/sources/{stem}.ttl"
         if (project.root / txt_rel).exists() or (project.root / ttl_rel).exists():

@@ -3,14 +3,15 @@
 Checking that the store is fresh (the manifest is JSON, the signature a SHA-256), reading a query's
 `#+` header (a YAML subset parsed with `re`) and building value objects (dataclasses, typing) cost
 more imports than running the query does. So `build`, and every `add` or `retract`, writes
-`.dispute-kg/query-index.marshal` next to the manifest: the size and mtime of each build input and
-stored query, the mtime of each folder they are listed from, the manifest's size and mtime, and every
-stored query already parsed. `lookup` trusts it only while all of these still match (as
+`.dispute-kg/query-index.marshal`: the store generation it describes, the size and mtime of each build
+input and stored query, the mtime of each folder they are listed from, and every stored query already
+parsed. `lookup` trusts it only while all of these still match (as
 `Project.is_fresh` trusts sizes and mtimes); on any difference it returns None and the caller takes
 the full route, which reads the files themselves and gives the same answer. A query edited since the
 last build is therefore read from its file until the next `dispute-kg build` refreshes the index.
 
-`lookup` is on the quick route and imports only `os` and `marshal`, which Python has loaded at startup.
+`lookup` is on the quick route and imports only `os`, `marshal` and `fcntl` (for the shared lock that
+holds the generation while the query runs, see project/state.py).
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from .binding import Parameter, StoredQuery
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ..project.folder import Project
+    from ..stores.generations import Held
 
 INDEX_NAME = "query-index.marshal"
-FORMAT = 2
+FORMAT = 3
 
 
 def _encode(query: StoredQuery) -> dict[str, object]:
@@ -52,18 +54,17 @@ def refresh(project: Project) -> bool:
     from what is there; returns whether it wrote. Stats are taken before the files are read, so a
     file changed meanwhile leaves an index that no longer matches rather than a wrong one."""
     from ..errors import DisputeKGError
+    from ..rdf.durable import write_atomic
+    from ..stores.generations import published_manifest
     from .catalog import Catalog
 
     root = os.fspath(project.root)
     index_path = project.state_dir / INDEX_NAME
-    manifest_path = project.state_dir / "manifest.json"
-    try:
-        manifest_stat = os.stat(manifest_path)
-    except FileNotFoundError:
-        return False
     folders = [(rel, _folder_mtime(os.path.join(root, rel))) for rel in project.input_folders()]
     inputs = project.input_stats()
-    manifest = project.manifest()
+    generation, manifest = published_manifest(os.fspath(project.state_dir))
+    if generation is None:
+        return False
     fresh = manifest and manifest.get("stat_signature") == project.stat_signature(inputs)
     if not fresh or not project.store_path.is_dir():
         index_path.unlink(missing_ok=True)  # the store is not known to match the files: no quick route
@@ -77,8 +78,7 @@ def refresh(project: Project) -> bool:
             queries[name] = _encode(catalog.get(name))
         except DisputeKGError:
             continue  # a broken query takes the full route, which reports it
-    data = {"format": FORMAT,
-            "manifest": [manifest_stat.st_size, manifest_stat.st_mtime_ns],
+    data = {"format": FORMAT, "generation": generation,
             "folders": [list(f) for f in folders], "files": [list(f) for f in inputs + query_files],
             "queries": queries}
     blob = marshal.dumps(data)
@@ -87,14 +87,14 @@ def refresh(project: Project) -> bool:
             return False
     except OSError:
         pass
-    tmp = index_path.with_name(f".{INDEX_NAME}.tmp-{os.getpid()}")
-    tmp.write_bytes(blob)
-    os.replace(tmp, index_path)
+    write_atomic(index_path, blob, point="index")
     return True
 
 
 def _valid_index(root: str) -> dict | None:
     """The index of the project at `root` if everything it recorded still matches, else None."""
+    from ..stores.generations import read_pointer
+
     state = os.path.join(root, ".dispute-kg")
     try:
         with open(os.path.join(state, INDEX_NAME), "rb") as fh:
@@ -103,11 +103,8 @@ def _valid_index(root: str) -> dict | None:
             return None
         if os.path.exists(os.path.join(state, "journal.json")):
             return None  # an add or retract is under way or died half done: the full route recovers it
-        if not os.path.isdir(os.path.join(state, "store")):
-            return None
-        st = os.stat(os.path.join(state, "manifest.json"))
-        if [st.st_size, st.st_mtime_ns] != data["manifest"]:
-            return None
+        if data["generation"] != read_pointer(state):
+            return None  # another generation was published since: its index is written by its writer
         for rel, mtime in data["folders"]:
             if _folder_mtime(os.path.join(root, rel)) != mtime:
                 return None
@@ -120,17 +117,24 @@ def _valid_index(root: str) -> dict | None:
         return None  # no index, an unreadable one, or a file gone: the full route decides
 
 
-def lookup(root: str, name: str) -> tuple[StoredQuery, str] | None:
-    """The stored query `name` and the store's path, when the index shows that neither the store's
-    inputs nor the stored queries changed since it was written; otherwise None."""
+def lookup(root: str, name: str) -> tuple[StoredQuery, Held] | None:
+    """The stored query `name` and its store generation, held (release it when done), when the index
+    shows that neither the store's inputs nor the stored queries changed since it was written;
+    otherwise None."""
+    from ..stores.generations import hold_named
+
     data = _valid_index(root)
     if data is None:
         return None
     try:
         entry = data["queries"].get(name)
-        return (_decode(entry), os.path.join(root, ".dispute-kg", "store")) if entry is not None else None
+        if entry is None:
+            return None
+        query = _decode(entry)
     except (AttributeError, KeyError, TypeError, IndexError):
         return None
+    held = hold_named(os.path.join(root, ".dispute-kg"), data["generation"])
+    return (query, held) if held is not None else None
 
 
 def ensure(project: Project) -> None:
