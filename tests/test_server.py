@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import rdflib
-from conftest import run_cli, store_dir
+from conftest import run_cli
 
 from dispute_kg.http.server import Settings, call, has_service, make_app, negotiate
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from conftest import free_port, wait_until_up
+from servers import free_port, wait_until_up
 from test_validate import GOOD
 
 from dispute_kg.kg import KnowledgeGraph
