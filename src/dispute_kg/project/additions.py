@@ -42,6 +42,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from ..errors import CheckFailed, InputError
+from ..query import search
 from ..rdf.namespaces import DEF, GRAPH, ID, INFERRED_GRAPH, PREFIXES, file_graph
 from .folder import Project
 
@@ -455,6 +456,7 @@ def _refresh_manifest(project: Project, add: list[ox.Quad], remove: list[ox.Quad
         from ..query.index import refresh
 
         refresh(project)
+    search.refresh(project)
 
 
 def add(project: Project, inputs: Any, *, agent: str | None = None, note: str | None = None,

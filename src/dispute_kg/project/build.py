@@ -18,6 +18,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..errors import InputError
+from ..query import search
 from ..query.index import refresh as refresh_index
 from ..rdf.files import read_quads
 from ..rdf.namespaces import DEF, INFERRED_GRAPH, file_graph, source_iri
@@ -200,6 +201,7 @@ def build(project: Project, *, force: bool = False,
                          inconsistencies=inconsistencies,
                          seconds=round(time.monotonic() - started, 3), stat_signature=stat_signature)
     write_manifest(project, report)
+    search.refresh(project)
     return report
 
 
