@@ -24,7 +24,7 @@ from typing import Any
 
 STATIC = Path(__file__).parent / "static" / "basemap.json"
 # west, south, east, north: Hokkaido, southern Sakhalin, the Kurils and northern Honshu
-REGION = (136.0, 38.5, 154.0, 50.0)
+REGION = (139.0, 41.0, 151.0, 47.5)
 SOURCE = {"package": "world-atlas@2.0.2 (npm)", "file": "countries-10m.json",
           "data": "Natural Earth 4.1.0, Admin 0 - Countries, 1:10m", "licence": "public domain (Natural Earth); "
           "package ISC", "url": "https://www.naturalearthdata.com/downloads/10m-cultural-vectors/"}

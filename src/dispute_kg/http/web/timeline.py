@@ -109,7 +109,7 @@ def timeline_svg(app: App, d: Data) -> str:
     t0, t1 = int(d["scale"]["start"][:4]), int(d["scale"]["end"][:4])
     events = d["events"]
     height = TOP + ROW * max(len(events), 1) + 10
-    parts = [f'<svg class="timeline" viewBox="0 0 1000 {height}" role="img" aria-labelledby="tl-title tl-desc" '
+    parts = [f'<svg class="timeline" viewBox="0 0 1000 {height}" role="group" aria-labelledby="tl-title tl-desc" '
              f'data-start="{t0}" data-end="{t1}" data-x0="{X0}" data-width="{WIDTH}">',
              '<title id="tl-title">Timeline of dated events, drawn to scale</title>',
              f'<desc id="tl-desc">From {t0} to {t1}. Points are dates known to the day; bands cover a whole '
@@ -167,7 +167,7 @@ def timeline_render(app: App, d: Data) -> str:
 <circle class="mark day" cx="11" cy="7" r="5"/></svg> date known to the day</span>
 <span><svg width="22" height="14" aria-hidden="true"><rect class="mark year" x="2" y="1" width="18" height="12"/></svg>
 only the year is known: the band covers the whole year (to scale)</span></div>
-<div class="svg-wrap" role="region" aria-label="Timeline chart" tabindex="0">{timeline_svg(app, d)}</div>
+<div class="svg-wrap timeline-wrap" role="region" aria-label="Timeline chart, scrollable" tabindex="0">{timeline_svg(app, d)}</div>
 <section aria-labelledby="tl-table-h"><h2 id="tl-table-h">The same events as a table</h2>
 <div class="table-wrap" role="region" aria-label="Events" tabindex="0"><table><thead><tr><th scope="col">date</th>
 <th scope="col">precision</th><th scope="col">event</th><th scope="col">kind</th><th scope="col">agreement</th>
