@@ -19,8 +19,8 @@ import os
 import sqlite3
 import threading
 import unicodedata
-from dataclasses import asdict, dataclass
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 

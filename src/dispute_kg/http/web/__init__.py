@@ -73,7 +73,8 @@ def routes(app: App) -> list[tuple[Any, str, View]]:
         (("GET", "POST"), "/sparql-editor", page_view(app, editor_data, editor_render)),
         ("GET", r"/static/(?P<name>[A-Za-z0-9._-]+)", static_view(app)),
         # every other GET path a person may type: an HTML 404 (the API's own paths keep their JSON answers)
-        ("GET", r"/(?!sparql$|api/|api$|openapi\.json$|static/)(?P<rest>.+)", page_view(app, not_found, not_found_render)),
+        ("GET", r"/(?!sparql$|api/|api$|openapi\.json$|static/)(?P<rest>.+)",
+         page_view(app, not_found, not_found_render)),
     ]
 
 

@@ -213,10 +213,11 @@ def class_render(app: App, d: Data) -> str:
         items = []
         for v in f["values"]:
             chosen = list(d["filters"].get(f["key"], []))
-            new = [x for x in chosen if x != v["value"]] if v["selected"] else chosen + [v["value"]]
+            new = [x for x in chosen if x != v["value"]] if v["selected"] else [*chosen, v["value"]]
             chosen_attr = ' aria-current="true" class="chosen"' if v["selected"] else ""
+            tick = "✓ " if v["selected"] else ""
             items.append(f'<li><a href="{esc(_view_url(app, d, **{f["key"]: new}))}"{chosen_attr}>'
-                         f'{"✓ " if v["selected"] else ""}{esc(v["label"])}</a> <span class="badge">{v["count"]}</span></li>')
+                         f'{tick}{esc(v["label"])}</a> <span class="badge">{v["count"]}</span></li>')
         facets.append(f'<section class="facet" aria-label="{esc(f["label"])}"><h3>{esc(f["label"])}'
                       f'{" (year)" if f["date"] else ""}</h3><ul>{"".join(items)}</ul></section>')
     active = [f'{esc(k)} = {esc(", ".join(v))}' for k, v in d["filters"].items() if v]

@@ -33,7 +33,8 @@ PREFIX dk: <{DEF}>
 # are made in office). Their positions and statements are gathered on the state's page.
 AGENTS = PREFIXES + """SELECT DISTINCT ?agent ?agentLabel ?how ?e WHERE {
   { ?agent dk:governmentOf ?e . BIND ("its government" AS ?how) }
-  UNION { ?agent org:postIn ?government . ?government dk:governmentOf ?e . BIND ("an office of its government" AS ?how) }
+  UNION { ?agent org:postIn ?government . ?government dk:governmentOf ?e .
+          BIND ("an office of its government" AS ?how) }
   UNION { ?agent org:postIn ?e . BIND ("its office" AS ?how) }
   OPTIONAL { ?agent rdfs:label ?agentLabel }
 } ORDER BY ?how ?agent"""

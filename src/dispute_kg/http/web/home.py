@@ -15,7 +15,7 @@ from typing import Any
 from ...errors import InputError
 from ...rdf.namespaces import DEF, ID, INFERRED_GRAPH, shorten
 from ..server import App, HTTPError, Request, has_service, query_to_dict
-from .layout import Data, ask, entity_path, esc, iri_link, page, pre, quote_spans, results_table, url
+from .layout import Data, GraphQueries, ask, entity_path, esc, iri_link, page, pre, quote_spans, results_table, url
 
 SELECT_FORMATS = ("csv", "tsv", "json", "xml")
 GRAPH_FORMATS = ("ttl", "nt", "jsonld")
@@ -80,7 +80,7 @@ def label_index(app: App) -> dict[str, list[str]]:
     if cache is not None:
         return cache
     out: dict[str, set[str]] = {"": set()}
-    for row in app.kg.store.query(LABELS).rows:
+    for row in ask(app, LABELS).rows:
         label = row["label"]["value"]
         if label.startswith(("addition ", "retraction ")):
             continue
@@ -99,7 +99,6 @@ def datalist_id(cls: str | None) -> str:
 
 
 def home_data(app: App, req: Request) -> Data:
-    store = app.kg.store
     sources = []
     for row in app.kg.run_result("sources").rows:
         iri = row["source"]["value"]
@@ -110,7 +109,7 @@ def home_data(app: App, req: Request) -> Data:
                         "assertions": int(_value(row, "assertions") or 0),
                         "view": f"/source/{slug}" if is_text else None, "page": entity_path(iri)})
     classes: dict[str, dict[str, Any]] = {}
-    for row in store.query(CLASSES).rows:
+    for row in ask(app, CLASSES).rows:
         cls = row["class"]["value"]
         if cls in PROVENANCE_CLASSES or cls == DEF + "Addition":
             continue
@@ -123,13 +122,13 @@ def home_data(app: App, req: Request) -> Data:
     by_class = sorted(classes.values(), key=lambda c: (-len(c["entities"]), c["label"].casefold()))
     for c in by_class:
         c["count"] = len(c["entities"])
-    counts_row = store.query(COUNTS).rows[0]
+    counts_row = ask(app, COUNTS).rows[0]
     counts = {k: int(counts_row[k]["value"]) if k in counts_row else 0
               for k in ("assertions", "claims", "positions", "provisions", "statements", "selections")}
-    triples = store.query(TRIPLES).rows[0]
+    triples = ask(app, TRIPLES).rows[0]
     counts["triples_asserted"] = int(_value(triples, "asserted") or 0)
     counts["triples_inferred"] = int(_value(triples, "inferred") or 0)
-    last = store.query(LAST_ADDITION).rows
+    last = ask(app, LAST_ADDITION).rows
     addition = None
     if last:
         r = last[0]
@@ -265,17 +264,6 @@ def cli_command(name: str, params: dict[str, str]) -> str:
     return " ".join(parts)
 
 
-class GraphLookups:
-    """The `query(text, bindings)` the binding layer resolves labels with, answered through the graph's
-    library call (`kg.sparql`), so the page can say how it read each label without a store."""
-
-    def __init__(self, app: App) -> None:
-        self.app = app
-
-    def query(self, text: str, bindings: dict[str, Any] | None = None, **_: Any) -> Any:
-        return ask(self.app, text, **(bindings or {}))
-
-
 def resolutions(app: App, q: Any, params: dict[str, str]) -> list[dict[str, str]]:
     """How each label given for an IRI parameter was read: `USSR` -> the Soviet Union. The same
     `binding.to_term` the query runs with, so the page says exactly what was bound."""
@@ -288,7 +276,7 @@ def resolutions(app: App, q: Any, params: dict[str, str]) -> list[dict[str, str]
                 or expand_curie(value) is not None:
             continue
         try:
-            term = to_term(param, value, GraphLookups(app))
+            term = to_term(param, value, GraphQueries(app))
         except InputError:
             continue  # the run itself reports it
         label = next((r["label"]["value"] for r in ask(app, LABEL_OF, e=term).rows), shorten(term["value"]))

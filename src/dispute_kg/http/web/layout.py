@@ -56,6 +56,17 @@ def ask(app: App, text: str, **bindings: Term) -> Result:
     return app.kg.sparql(text)
 
 
+class GraphQueries:
+    """A `query(text, bindings)` object over the graph's library call, for the library functions
+    (label resolution, provenance coverage) that take something to query: the pages never hold a store."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def query(self, text: str, bindings: dict[str, Term] | None = None, **_: Any) -> Result:
+        return ask(self.app, text, **(bindings or {}))
+
+
 def term_path(iri: str) -> str | None:
     """`dk:Claim` -> `/ontology/Claim`: our own page for an ontology term."""
     return "/ontology/" + iri[len(DEF):] if iri.startswith(DEF) and len(iri) > len(DEF) else None

@@ -25,6 +25,8 @@ from .layout import Data, ask, entity_path, esc, iri_link, page, url
 
 WIDTH = 1000.0
 MID_LATITUDE = 44.25
+# the part of the base layer the map shows: the islands and eastern Hokkaido (west, south, east, north)
+VIEW = (141.3, 42.2, 149.8, 46.2)
 POINT = re.compile(r"Point\(\s*(-?[\d.]+(?:[eE][-+]?\d+)?)\s+(-?[\d.]+(?:[eE][-+]?\d+)?)\s*\)", re.I)
 # Natural Earth names the admin-0 country, not the state of our graph: the pairing is stated here.
 NE_STATES = {"Japan": ID + "state/japan", "Russia": ID + "state/russian-federation"}
@@ -77,7 +79,12 @@ def projection() -> dict[str, Any]:
     ky = kx / math.cos(math.radians(MID_LATITUDE))
     return {"name": f"equirectangular, scaled by cos({MID_LATITUDE}°)", "west": west, "east": east,
             "south": south, "north": north, "width": WIDTH, "height": round((north - south) * ky, 2),
-            "kx": kx, "ky": ky}
+            "kx": kx, "ky": ky, "view": _view_box(west, north, kx, ky)}
+
+
+def _view_box(west: float, north: float, kx: float, ky: float) -> list[float]:
+    w, s, e, n = VIEW
+    return [round((w - west) * kx, 1), round((north - n) * ky, 1), round((e - w) * kx, 1), round((n - s) * ky, 1)]
 
 
 def xy(pr: dict[str, Any], lon: float, lat: float) -> tuple[float, float]:
@@ -147,20 +154,22 @@ def map_svg(app: App, d: Data) -> str:
     pr = d["projection"]
     w, h = pr["width"], pr["height"]
     base = {f["name"]: f for f in load()["countries"]}
-    parts = [f'<svg class="map" viewBox="0 0 {w:g} {h:g}" role="group" aria-labelledby="map-title map-desc">',
+    vx, vy, vw, vh = pr["view"]
+    parts = [f'<svg class="map" viewBox="{vx:g} {vy:g} {vw:g} {vh:g}" role="group" '
+             'aria-labelledby="map-title map-desc">',
              '<title id="map-title">The southern Kuril Islands north-east of Hokkaido</title>',
-             f'<desc id="map-desc">Natural Earth coastlines and borders, longitude {pr["west"]:g}° to {pr["east"]:g}° '
-             f'east, latitude {pr["south"]:g}° to {pr["north"]:g}° north. '
+             f'<desc id="map-desc">Natural Earth coastlines and borders, longitude {VIEW[0]:g}° to {VIEW[2]:g}° '
+             f'east, latitude {VIEW[1]:g}° to {VIEW[3]:g}° north. '
              + esc("; ".join(f"{t['label']} at {t['lat']:g}° N {t['lon']:g}° E" for t in d["territories"]))
              + '.</desc>', f'<rect class="sea" x="0" y="0" width="{w:g}" height="{h:g}"/>']
-    for lon in range(int(math.ceil(pr["west"])), int(pr["east"]) + 1, 2):
+    for lon in range(math.ceil(VIEW[0]), int(VIEW[2]) + 1):
         x, _ = xy(pr, lon, pr["north"])
         parts.append(f'<line class="grat" x1="{x:g}" x2="{x:g}" y1="0" y2="{h:g}"/>'
-                     f'<text class="grat-label" x="{x + 3:g}" y="{h - 6:g}">{lon}°E</text>')
-    for lat in range(int(math.ceil(pr["south"])), int(pr["north"]) + 1, 2):
+                     f'<text class="grat-label" x="{x + 3:g}" y="{vy + vh - 6:g}">{lon}°E</text>')
+    for lat in range(math.ceil(VIEW[1]), int(VIEW[3]) + 1):
         _, y = xy(pr, pr["west"], lat)
         parts.append(f'<line class="grat" x1="0" x2="{w:g}" y1="{y:g}" y2="{y:g}"/>'
-                     f'<text class="grat-label" x="4" y="{y - 4:g}">{lat}°N</text>')
+                     f'<text class="grat-label" x="{vx + 4:g}" y="{y - 4:g}">{lat}°N</text>')
     islands = {tuple(map(tuple, t["ring"])) for t in d["territories"] if t["ring"]}
     for c in d["countries"]:
         rings = [r for r in base[c["name"]]["rings"] if tuple(map(tuple, r)) not in islands]
@@ -179,9 +188,8 @@ def map_svg(app: App, d: Data) -> str:
                      f'<circle class="m territory" cx="{t["x"]:g}" cy="{t["y"]:g}" r="7"/>'
                      f'<text class="place-label" x="{t["x"] + dx:g}" y="{t["y"] + dy:g}" text-anchor="{anchor}">'
                      f'{esc(t["label"])}</text></a>')
-    for name, lon, lat in (("Hokkaido (Japan)", 142.2, 43.4), ("Sakhalin (Russia)", 142.6, 49.2),
-                           ("Sea of Okhotsk", 147.5, 47.8), ("Pacific Ocean", 149.0, 41.6),
-                           ("Sea of Japan", 137.6, 41.0)):
+    for name, lon, lat in (("Hokkaido (Japan)", 142.9, 43.3), ("Sea of Okhotsk", 146.0, 45.6),
+                           ("Pacific Ocean", 148.3, 42.8)):
         x, y = xy(pr, lon, lat)
         parts.append(f'<text class="area-label" x="{x:g}" y="{y:g}" text-anchor="middle">{esc(name)}</text>')
     parts.append("</svg>")
