@@ -17,7 +17,8 @@ _SAFE_PATH = re.compile(r"[A-Za-z0-9._~%!$&'()*+,;=:@/-]+")
 KINDS = (("claims", DEF + "Claim"), ("provisions", DEF + "Provision"), ("statements", DEF + "Statement"),
          ("positions", DEF + "Position"))  # in priority order: a claim is also a position
 TEXT_PROPERTIES = (DEF + "stance", DEF + "provides", DEF + "quote")
-# pyoxigraph binds only projected variables, so every query here projects ?e.
+# ?e is bound by a VALUES block in the WHERE group (layout.ask): every group that uses ?e has it in a
+# triple pattern, so bottom-up evaluation sees it bound; every query also projects ?e.
 PREFIXES = f"""PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
@@ -49,7 +50,7 @@ EXISTS = "SELECT ?e WHERE { { ?e ?p ?o } UNION { ?s ?p ?e } } LIMIT 1"
 
 INVOLVED = PREFIXES + """SELECT DISTINCT ?node ?type ?label ?text ?prop ?propLabel ?via ?e WHERE {
   { ?node ?prop ?e . FILTER (?prop != prov:wasDerivedFrom) }
-  UNION { ?node a ?anyType . FILTER (?node = ?e) }
+  UNION { ?e a ?anyType . BIND (?e AS ?node) }
   UNION { ?node dk:voices ?voiced . ?voiced ?prop ?e . FILTER (?prop != prov:wasDerivedFrom) BIND (true AS ?via) }
   ?node a ?type .
   FILTER (?type IN (dk:Claim, dk:Position, dk:Provision, dk:Statement))
@@ -61,7 +62,7 @@ INVOLVED = PREFIXES + """SELECT DISTINCT ?node ?type ?label ?text ?prop ?propLab
 QUOTES = PREFIXES + """SELECT DISTINCT ?node ?derivation ?source ?sourceLabel ?exact ?start ?end ?e WHERE {
   { ?node ?prop ?e . FILTER (?prop != prov:wasDerivedFrom) }
   UNION { ?node dk:voices ?voiced . ?voiced ?prop ?e . FILTER (?prop != prov:wasDerivedFrom) }
-  UNION { ?node prov:wasDerivedFrom ?any . FILTER (?node = ?e) }
+  UNION { ?e prov:wasDerivedFrom ?any . BIND (?e AS ?node) }
   ?node prov:wasDerivedFrom ?derivation .
   OPTIONAL {
     ?derivation oa:hasSource ?selectionSource ; oa:hasSelector ?q , ?p .
