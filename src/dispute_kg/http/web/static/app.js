@@ -104,6 +104,8 @@
         extraKeys: { "Ctrl-Enter": submit, "Cmd-Enter": submit }
       });
       editor.setValue(area.value);
+      // above Yasqe's own Ctrl-Enter (which would send the query itself, without the form)
+      editor.addKeyMap({ "Ctrl-Enter": submit, "Cmd-Enter": submit });
       var input = editor.getInputField && editor.getInputField();
       if (input) {
         input.setAttribute("aria-label", "SPARQL query");
