@@ -28,7 +28,7 @@ PAGES: dict[str, tuple[str, str | None]] = {
     "browse": ("/browse/Position?_sort=holder", None),
     "ontology": ("/ontology/Claim", None),
     "entity": ("/entity/state/japan", None),
-    "query": ("/query/claims?state=USSR", None),
+    "query": ("/query/claims?state=Japan#results", None),
     "source": ("/source/urdupoint-2021-10-18", "mark.cite"),
     "map": ("/map", None),
     "timeline": ("/timeline", None),

@@ -230,7 +230,8 @@ def class_render(app: App, d: Data) -> str:
 <code>dk:{esc(d['local'])}</code></a>.</p>
 {clear}
 <div class="browse-layout">
-<aside class="facets" aria-label="Filters">{''.join(facets) or '<p class="meta">No facets for this class.</p>'}</aside>
+<aside class="facets" aria-label="Filters"><details class="facet-box" open><summary>Filters</summary>
+{''.join(facets) or '<p class="meta">No facets for this class.</p>'}</details></aside>
 <div>
 <p class="count">{d['count']} of {d['total']} · Download this view:
 <a href="{esc(_view_url(app, d, _format='json'))}">JSON</a> ·

@@ -154,7 +154,16 @@
     if (tl && tl.scrollWidth > tl.clientWidth) tl.scrollLeft = tl.scrollWidth;
   }
 
+  // Browse: on a phone the filters start folded, so the table is on the first screen.
+  function foldFilters() {
+    var box = document.querySelector(".facet-box");
+    if (box && window.matchMedia && window.matchMedia("(max-width: 48rem)").matches && !/[?&][^_][^=]*=/.test(location.search)) {
+      box.open = false;
+    }
+  }
+
   ready(function () {
+    foldFilters();
     scrollFrames();
     sourceView();
     sparqlEditor();
