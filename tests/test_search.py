@@ -67,6 +67,35 @@ def test_an_index_is_rebuilt_when_the_store_changed_behind_its_back(built_copy: 
         assert search(kg, "Etorofu")[0].entity == ID + "territory/iturup"
 
 
+def test_searches_during_rebuilds_always_see_a_whole_index(built_copy: Path):
+    """Readers open the file the atomic rename left; a rebuild never shows them a half-written index."""
+    import threading
+
+    from dispute_kg.query.search import refresh
+
+    project = Project.open(built_copy)
+    errors: list[str] = []
+    stop = threading.Event()
+
+    def rebuild() -> None:
+        while not stop.is_set():
+            refresh(project)
+
+    with KnowledgeGraph.open(project=built_copy) as kg:
+        writer = threading.Thread(target=rebuild)
+        writer.start()
+        try:
+            for _ in range(40):
+                hits = search(kg, "Etorofu")
+                if not hits or hits[0].entity != ID + "territory/iturup":
+                    errors.append(repr(hits[:1]))
+        finally:
+            stop.set()
+            writer.join()
+    assert errors == []
+    assert not list(index_path(project).parent.glob("search.tmp-*")), "no temporary index left behind"
+
+
 def test_add_and_retract_keep_the_index_fresh(built_copy: Path, tmp_path: Path):
     project = Project.open(built_copy)
     ttl = GOOD.replace("Japan: a test position", "Japan: a zanzibarian test position")

@@ -191,9 +191,12 @@ def _connect(kg: Any) -> sqlite3.Connection:
             if fresh:
                 return db
             db.close()
-        with _lock:
-            refresh(kg.project)
-        return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        try:
+            with _lock:
+                refresh(kg.project)
+            return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        except (OSError, sqlite3.Error):
+            pass  # a read-only checkout: index in memory instead, as for another store
     with _lock:
         db = _memory.get(id(kg))
         if db is None:
@@ -221,12 +224,15 @@ def search(kg: Any, text: str, *, limit: int = 50) -> list[Hit]:
     if not query:
         return []
     db = _connect(kg)
+    if db in _memory.values():  # one shared connection: one query at a time
+        with _lock:
+            rows = _rows(db, query)
+    else:
+        try:
+            rows = _rows(db, query)
+        finally:
+            db.close()
     folded = _fold(text)
-    rows = db.execute(
-        """SELECT doc.iri, doc.field, snippet(doc, 0, '[', ']', '…', 12), bm25(doc), entity.label,
-                  entity.kind, entity.kind_label, entity.tier, entity.names
-           FROM doc JOIN entity ON entity.iri = doc.iri WHERE doc MATCH ? ORDER BY bm25(doc) LIMIT 2000""",
-        (query,)).fetchall()
     best: dict[str, tuple[tuple, Hit]] = {}
     for iri, field, snippet, score, label, kind, kind_label, tier, names in rows:
         exact = folded in json.loads(names)
@@ -235,6 +241,14 @@ def search(kg: Any, text: str, *, limit: int = 50) -> list[Hit]:
             best[iri] = (key, Hit(iri, label, kind, kind_label, field, snippet, round(-score, 4)))
     ranked = sorted(best.values(), key=lambda kv: (kv[0], kv[1].label))
     return [hit for _, hit in ranked[:limit]]
+
+
+def _rows(db: sqlite3.Connection, query: str) -> list[tuple]:
+    return db.execute(
+        """SELECT doc.iri, doc.field, snippet(doc, 0, '[', ']', '…', 12), bm25(doc), entity.label,
+                  entity.kind, entity.kind_label, entity.tier, entity.names
+           FROM doc JOIN entity ON entity.iri = doc.iri WHERE doc MATCH ? ORDER BY bm25(doc) LIMIT 2000""",
+        (query,)).fetchall()
 
 
 def grouped(hits: list[Hit]) -> list[dict[str, Any]]:

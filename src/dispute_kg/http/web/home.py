@@ -211,7 +211,10 @@ def home_render(app: App, data: Data) -> str:
              ("asserted triples", c["triples_asserted"]), ("inferred triples", c["triples_inferred"])]
     stat_html = "".join(f'<div class="stat"><dt>{esc(k)}</dt><dd>{v}</dd></div>' for k, v in stats)
     classes = "".join(
-        f'<details><summary>{esc(cl["label"])} <span class="badge">{cl["count"]}</span></summary><ul class="inline">'
+        f'<details><summary>{esc(cl["label"])} <span class="badge">{cl["count"]}</span></summary>'
+        + (f'<p><a href="{esc(url(app, "/browse/" + cl["class"][len(DEF):]))}">Browse the {cl["count"]} as a table'
+           f'</a></p>' if cl["class"].startswith(DEF) else "")
+        + '<ul class="inline">'
         + "".join(f"<li>{iri_link(app, e['iri'], e['label'])}</li>" for e in cl["entities"]) + "</ul></details>"
         for cl in data["classes"])
     addition = data["last_addition"]
