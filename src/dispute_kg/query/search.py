@@ -7,9 +7,10 @@ when its stamp (the build manifest's fingerprint and update time) no longer matc
 behind its back is never searched stale. A store other than the project's own (`sparql:`, `memory:`)
 gets an index in memory, made on first use.
 
-Ranking decides on structure, not on text: a hit's field (label, alias, date, text, quote) and the kind
-of the entity it belongs to (a named thing before an event, an event before an assertion about it) come
-first, then FTS5's BM25 score; an exact label or alias match goes to the top.
+Ranking decides on structure, not on text: an exact label or alias match goes to the top; then a match
+in what names or dates the entity (label, alias, date) before one in what it says or cites (stance,
+quote); then the kind of entity (a named thing before an event, an event before an assertion about it);
+then the field; then FTS5's BM25 score.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 from ..rdf.namespaces import DEF, ID
 
 INDEX_NAME = "search.sqlite"
-FORMAT = 1
+FORMAT = 2
 # Lower is better. Named things first, then what happened, then what someone asserted, then sources.
 ASSERTION_KINDS = {DEF + k for k in ("Claim", "Position", "Provision", "Statement")}
 EVENT_KINDS = {DEF + "Event"}
@@ -236,7 +237,8 @@ def search(kg: Any, text: str, *, limit: int = 50) -> list[Hit]:
     best: dict[str, tuple[tuple, Hit]] = {}
     for iri, field, snippet, score, label, kind, kind_label, tier, names in rows:
         exact = folded in json.loads(names)
-        key = (0 if exact else 1, tier, FIELD_RANK.get(field, 9), score)
+        rank = FIELD_RANK.get(field, 9)
+        key = (0 if exact else 1, 0 if rank <= FIELD_RANK["date"] else 1, tier, rank, score)
         if iri not in best or key < best[iri][0]:
             best[iri] = (key, Hit(iri, label, kind, kind_label, field, snippet, round(-score, 4)))
     ranked = sorted(best.values(), key=lambda kv: (kv[0], kv[1].label))
