@@ -198,7 +198,6 @@ def test_sparql_editor_runs_a_query_with_a_predeclared_prefix_and_its_link_repro
         other.close()
     page.click("a[data-example='timeline']")  # JS loads the stored query into the editor
     assert "dk:date ?date" in page.evaluate("window.dkEditor.getValue()")
-    page.click("a.tab:has-text('Chart')") if page.locator("a.tab:has-text('Chart')").count() else None
     watched.shot("sparql")
 
 
