@@ -13,6 +13,7 @@ from conftest import ARTICLE
 
 from dispute_kg.http.server import call, make_app
 from dispute_kg.http.web import install
+from dispute_kg.rdf.namespaces import DEF, ID, with_prefixes
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 SOURCE = "urdupoint-2021-10-18"
@@ -49,7 +50,8 @@ def text_of(fragment: str) -> str:
 
 
 PAGES = ["/", "/query/claims?state=Japan", "/entity/territory/iturup", f"/source/{SOURCE}", "/sources",
-         "/timeline", "/map", "/sparql-editor"]
+         "/timeline", "/map", "/sparql-editor", "/search?q=1956", "/browse", "/browse/Claim", "/ontology",
+         "/ontology/Claim"]
 
 
 # -- routing ---------------------------------------------------------------------------------------
@@ -128,11 +130,19 @@ def test_query_page_runs_claims_for_japan(app):
     d = data(app, "/query/claims?state=Japan")
     _, _, api = get(app, "/api/queries/claims?state=Japan&_format=json", {"Accept": "*/*"})
     assert d["result"]["results"]["bindings"] == json.loads(api)["results"]["bindings"]
-    rows = re.findall(r"<tr>(.*?)</tr>", body.split("<tbody>", 1)[1].split("</tbody>", 1)[0])
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body.split("<tbody>", 1)[1].split("</tbody>", 1)[0])
     assert len(rows) == 4
     for island, row in zip(ISLANDS, rows, strict=True):
         assert f'<a href="/entity/territory/{island.lower()}">{island}</a>' in row
-        assert '<a href="/entity/state/japan">Japan</a>' in row
+    # one claim, four territories: the claim's own values are shown once, spanning its four rows
+    assert '<td rowspan="4" data-var="claimant"><a href="/entity/state/japan">Japan</a></td>' in rows[0]
+    assert "/entity/state/japan" not in "".join(rows[1:])
+    quote = re.search(r'<td rowspan="4" data-var="quote"><a class="quote-link" href="/source/([^"]+)">', rows[0])
+    assert quote, rows[0]
+    assert quote.group(1) in [x["view"][len("/source/"):] for x in d["quote_spans"]]
+    assert ">claim kind</th>" in body and ">name used</th>" in body  # readable headers
+    assert d["resolved"] == [{"parameter": "state", "given": "Japan", "iri": "https://w3id.org/dispute-kg/id/state/japan",
+                              "label": "Japan"}]
     assert d["cli"] == "dispute-kg query run claims -p state=Japan"
     assert html.escape(d["cli"]) in body
     assert d["downloads"]["csv"] == "/api/queries/claims?state=Japan&_format=csv"
@@ -150,13 +160,14 @@ def test_query_page_reports_a_bad_label_and_escapes_it(app):
     assert "<script>alert" not in body and "&lt;script&gt;alert(1)" in body
     status, _, body = get(app, "/query/claims?state=Japn&_format=json")
     assert status == 400 and "candidates: Japan" in json.loads(body)["error"]
-    assert get(app, "/query/nope")[0] == 400
+    status, _, body = get(app, "/query/nope")
+    assert status == 404 and "Not found" in body and "Download" not in body
     assert get(app, "/query/claims?colour=red")[0] == 400
 
 
 def test_a_query_with_a_provenance_span_links_the_quote_to_the_source(app):
     body = page(app, "/query/provenance?subject=Shikotan")
-    assert f'<a href="/source/{SOURCE}#span-488-570">' in body
+    assert f'<a class="quote-link" href="/source/{SOURCE}#span-488-570">' in body
 
 
 # -- entity ----------------------------------------------------------------------------------------
@@ -302,39 +313,31 @@ def test_timeline_draws_dates_to_scale_with_their_precision(app):
 
 
 # -- map -------------------------------------------------------------------------------------------
-def snapshot_points() -> dict[str, tuple[float, float]]:
-    from conftest import ROOT
+def test_map_draws_the_islands_north_east_of_hokkaido_over_natural_earth(app):
+    from dispute_kg.http.web.basemap import load
 
-    text = (ROOT / "data/wikidata/snapshot.ttl").read_text(encoding="utf-8")
-    out = {}
-    for item, body in re.findall(r"^(wd:Q\d+) (.*?) \.$", text, re.M | re.S):
-        m = re.search(r'wdt:P625 "Point\(([-\d.]+) ([-\d.]+)\)"', body)
-        if m:
-            out["http://www.wikidata.org/entity/" + item[3:]] = (float(m.group(1)), float(m.group(2)))
-    return out
-
-
-def test_map_places_only_what_the_snapshot_has(app):
     body = page(app, "/map")
     d = data(app, "/map")
-    snap = snapshot_points()
-    assert d["points"], "the snapshot has coordinates for some states"
-    for p in d["points"]:
-        assert snap[p["wikidata"]] == (p["lon"], p["lat"]), p  # never invented
-        pr = d["projection"]
-        assert p["x"] == pytest.approx((p["lon"] - pr["west"]) * pr["scale"], abs=0.01)
-        assert p["y"] == pytest.approx((pr["north"] - p["lat"]) * pr["scale"], abs=0.01)
-        assert f'data-entity="{p["entity"]}"' in body
-    japan = next(p for p in d["points"] if p["label"] == "Japan")
-    assert "claimant" in japan["roles"] and 'class="place claimant"' in body
-    assert next(p for p in d["points"] if p["label"] == "Soviet Union")["roles"] == ["holder"]
-    assert 'class="place holder"' in body
-    missing = {m["label"]: m for m in d["missing"]}
+    placed = {t["label"]: t for t in d["territories"]}
+    assert set(ISLANDS) <= set(placed), d["missing"]
     for island in ISLANDS:
-        assert "PENDING REVIEW" in missing[island]["why"]
-    assert "neither a capital (P36) nor a coordinate location" in missing["Russia"]["why"]
-    assert "claimant</span>" in body and "holder</span>" in body  # the legend
-    assert "No coordinates are invented" in body
+        t = placed[island]
+        assert 43 <= t["lat"] <= 45.6 and 145 <= t["lon"] <= 148.9, t
+        assert "Natural Earth" in t["source"] or "P625" in t["source"]
+        assert t["ring"] is None or len(t["ring"]) >= 3
+        assert f'data-entity="{t["entity"]}"' in body
+    # the islands lie east of Hokkaido's easternmost point in the base layer (Cape Nosappu, about 145.8 E)
+    assert placed["Iturup"]["lon"] > placed["Kunashir"]["lon"] > 145.8
+    base = load()
+    assert {c["name"] for c in base["countries"]} == {"Japan", "Russia"} and "Natural Earth" in base["source"]["data"]
+    assert sum(len(r) for c in base["countries"] for r in c["rings"]) > 1000  # real coastlines, not a sketch
+    roles = {c["name"]: c["role"] for c in d["countries"]}
+    assert roles == {"Japan": "claimant", "Russia": "holder"}
+    assert 'class="land claimant" data-country="Japan"' in body and 'class="land holder" data-country="Russia"' in body
+    assert body.count('<path class="land disputed"') == 4
+    assert "world-atlas@2.0.2" in body and "public domain" in body
+    missing = {m["label"] for m in d["missing"]}
+    assert not missing & set(ISLANDS)
 
 
 # -- SPARQL page -----------------------------------------------------------------------------------
@@ -344,25 +347,149 @@ def post(app, path: str, form: dict[str, str]) -> tuple[int, str]:
     return status, body.decode("utf-8")
 
 
-ISLAND_QUERY = ("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> SELECT ?island WHERE { "
-                "?t a <https://w3id.org/dispute-kg/def#Island> ; rdfs:label ?island } ORDER BY ?island")
+ISLAND_QUERY = ("SELECT ?island WHERE { "
+                "?t a dk:Island ; rdfs:label ?island . FILTER (?island != \"Habomai\") } ORDER BY ?island")
 
 
-def test_sparql_page_posts_to_sparql_and_shows_a_table(app):
+def test_sparql_page_runs_a_query_with_predeclared_prefixes_and_shares_it_by_get(app):
     body = page(app, "/sparql-editor")
-    assert '<form class="sparql-form" method="post" action="/sparql-editor#results">' in body
-    assert 'formaction="/sparql"' in body and '<textarea id="query" name="query"' in body
+    assert '<form class="sparql-form" id="sparql-form" method="get" action="/sparql-editor#results">' in body
+    assert '<textarea id="query" name="query"' in body and "/static/yasgui.min.js" in body
     for name in ("claims", "timeline", "entity"):
         assert f'href="/sparql-editor?example={name}"' in body
-    status, out = post(app, "/sparql-editor", {"query": ISLAND_QUERY})
-    assert status == 200
-    cells = re.findall(r"<td>(.*?)</td>", out)
+    shared = "/sparql-editor?" + urllib.parse.urlencode({"query": ISLAND_QUERY})
+    out = page(app, shared)
+    cells = re.findall(r'<td data-var="island">(.*?)</td>', out)
     assert cells == ["Iturup", "Kunashir", "Shikotan"]
-    status, out = post(app, "/sparql-editor?_format=json", {"query": ISLAND_QUERY})
-    direct = json.loads(call(app, "/sparql?query=" + urllib.parse.quote(ISLAND_QUERY))[2])
-    assert json.loads(out)["result"] == direct and json.loads(out)["kind"] == "select"
+    link = re.search(r'id="share-link" href="([^"]+)"', out).group(1)
+    again = page(app, html.unescape(link))
+    assert re.findall(r'<td data-var="island">(.*?)</td>', again) == cells  # the link reproduces the run
+    status, posted = post(app, "/sparql-editor", {"query": ISLAND_QUERY})  # POST still works
+    assert status == 200 and re.findall(r'<td data-var="island">(.*?)</td>', posted) == cells
+    d = data(app, shared)
+    direct = json.loads(call(app, "/sparql?query=" + urllib.parse.quote(with_prefixes(ISLAND_QUERY)))[2])
+    assert d["result"] == direct and d["kind"] == "select" and d["prefixes"]["dk"] == DEF
     example = page(app, "/sparql-editor?example=timeline")
     assert html.escape("?event dk:date ?date") in example
+    own = "PREFIX dk: <http://example.org/other#> SELECT (COUNT(*) AS ?n) WHERE { ?s a dk:Claim }"
+    assert data(app, "/sparql-editor?" + urllib.parse.urlencode({"query": own}))["result"]["results"][
+        "bindings"][0]["n"]["value"] == "0"  # a query's own PREFIX wins over the predeclared one
+
+
+def test_sparql_page_charts_a_result(app):
+    q = ("SELECT ?kind (COUNT(?s) AS ?n) WHERE { ?s a ?kind . FILTER (?kind IN (dk:Claim, dk:Statement)) } "
+         "GROUP BY ?kind")
+    d = data(app, "/sparql-editor?" + urllib.parse.urlencode({"query": q, "view": "chart"}))
+    bars = {b["label"]: b["value"] for b in d["chart"]["bars"]}
+    n = {r["kind"]["value"]: float(r["n"]["value"]) for r in d["result"]["results"]["bindings"]}
+    assert bars == n and d["chart"]["measure"] == "n"
+    body = page(app, "/sparql-editor?" + urllib.parse.urlencode({"query": q, "view": "chart"}))
+    assert body.count('<rect class="bar"') == 2 and 'aria-current="page">Chart</a>' in body
+    assert get(app, "/sparql-editor?" + urllib.parse.urlencode({"query": q, "view": "pie"}))[0] == 400
+
+
+def test_cli_sparql_predeclares_the_prefixes(built_project):
+    from conftest import run_cli
+
+    result = run_cli("--project", str(built_project), "sparql", "--format", "csv",
+                     "SELECT ?l WHERE { id:state\\/japan rdfs:label ?l }")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["l", "Japan"]
+    bad = run_cli("--project", str(built_project), "sparql", "SELECT ?l WHERE {\n ?x ?y \n}")
+    assert bad.returncode == 2 and ":3:" in bad.stderr + bad.stdout  # line numbers are the user's
+
+
+# -- search, browse, ontology ------------------------------------------------------------------------
+@pytest.mark.parametrize(("q", "first"), [("Etorofu", "territory/iturup"),
+                                           ("1956", "agreement/1956-soviet-japanese-joint-declaration"),
+                                           ("Northern Territories", "territory/northern-territories")])
+def test_search_page_finds_the_right_entity_first(app, q, first):
+    d = data(app, "/search?" + urllib.parse.urlencode({"q": q}))
+    assert d["first"]["entity"] == ID + first
+    body = page(app, "/search?" + urllib.parse.urlencode({"q": q}))
+    assert re.search(r'class="hit-title" href="([^"]+)"', body).group(1) == "/entity/" + first
+    assert f'value="{html.escape(q)}"' in body  # the header box keeps the query
+
+
+def test_every_page_has_the_search_box(app):
+    for path in PAGES:
+        assert '<form class="site-search" role="search" aria-label="Site" method="get" action="/search">' in page(
+            app, path)
+
+
+def test_search_escapes_what_it_echoes(app):
+    body = page(app, "/search?q=%3Cscript%3Ealert(1)%3C/script%3E")
+    assert "<script>alert" not in body and "&lt;script&gt;alert(1)" in body
+
+
+def test_browse_lists_classes_and_a_class_page_sorts_filters_and_downloads(app):
+    classes = {c["local"]: c for c in data(app, "/browse")["classes"]}
+    assert classes["Position"]["count"] >= 8 and classes["Claim"]["count"] == 2
+    d = data(app, "/browse/Position")
+    assert d["total"] == classes["Position"]["count"]
+    facets = {f["key"]: f for f in d["facets"]}
+    japan = next(v for v in facets["holder"]["values"] if v["value"] == ID + "state/japan")
+    filtered = data(app, "/browse/Position?holder=" + urllib.parse.quote(ID + "state/japan"))
+    assert filtered["count"] == japan["count"] and all(
+        any(v["value"] == ID + "state/japan" for v in r["values"]["holder"]) for r in filtered["rows"])
+    labels = [r["label"] for r in data(app, "/browse/Position")["rows"]]
+    assert labels == sorted(labels, key=str.casefold)
+    down = [r["label"] for r in data(app, "/browse/Position?_desc=1")["rows"]]
+    assert down == labels[::-1]
+    by_holder = data(app, "/browse/Position?_sort=holder")["rows"]
+    keys = [r["values"]["holder"][0]["label"].casefold() for r in by_holder if r["values"]["holder"]]
+    assert keys == sorted(keys)
+    status, hdrs, csv = get(app, "/browse/Position?_format=csv&holder=" + urllib.parse.quote(ID + "state/japan"))
+    assert status == 200 and hdrs["Content-Type"].startswith("text/csv")
+    assert len(csv.strip().splitlines()) == japan["count"] + 1
+    body = page(app, "/browse/Position")
+    assert 'aria-sort="ascending"' in body and "_format=csv" in body and 'class="facet"' in body
+    assert get(app, "/browse/Position?_sort=nope")[0] == 400 and get(app, "/browse/Position?nope=1")[0] == 400
+    assert get(app, "/browse/NoSuchClass")[0] == 404
+
+
+def test_type_badges_link_to_our_ontology_pages(app):
+    body = page(app, "/entity/territory/iturup")
+    assert '<a href="/ontology/Island">island</a>' in body
+    d = data(app, "/ontology/Island")
+    assert d["kind"] == "class" and d["definition"]
+    assert any(o["iri"] == DEF + "Territory" for o in d["related"]["super"])
+    claim = data(app, "/ontology/Claim")
+    assert "claims" in [q["name"] for q in claim["queries"]]
+    assert claim["shapes"], "a shape targets dk:Claim"
+    prop = data(app, "/ontology/claimant")
+    assert prop["kind"] == "object property" and any(o["iri"] == DEF + "Claim" for o in prop["related"]["domain"])
+    assert get(app, "/ontology/NoSuchTerm")[0] == 404
+    assert len(data(app, "/ontology")["terms"]) > 40
+
+
+# -- what a careless user types --------------------------------------------------------------------
+def test_unknown_paths_get_an_html_404_and_pasted_iris_redirect(app):
+    for path in ("/entity/", "/no/such/page", "/query/nope"):
+        status, hdrs, body = get(app, path)
+        assert status == 404 and hdrs["Content-Type"].startswith("text/html") and 'role="alert"' in body, path
+        assert "Download" not in body
+    status, hdrs, _ = get(app, "/entity/https://w3id.org/dispute-kg/id/state/japan")
+    assert status == 301 and hdrs["Location"] == "/entity/state/japan"
+    assert get(app, "/sparql", {"Accept": "*/*"})[0] == 200 and get(app, "/api/queries")[0] == 200  # API paths
+    status, hdrs, _ = get(app, "/no/such/page?_format=json")
+    assert status == 404 and hdrs["Content-Type"].startswith("application/json")
+
+
+def test_query_page_says_how_it_read_a_label(app):
+    body = page(app, "/query/claims?state=USSR")
+    assert re.search(r"<strong>USSR</strong> read as <a href=\"/entity/state/soviet-union\">Soviet Union</a>", body)
+    assert 'aria-current="page"' not in body.split("</nav>", 1)[0]  # a query page is not "Home"
+
+
+def test_a_states_page_gathers_its_governments_and_officials_positions(app):
+    d = data(app, "/entity/state/japan")
+    _, _, api = get(app, "/api/queries/positions?holder=Japan&_format=json", {"Accept": "*/*"})
+    held = {r["position"]["value"] for r in json.loads(api)["results"]["bindings"]}
+    shown = {a["iri"] for a in d["claims"] + d["positions"]}
+    assert held <= shown, held - shown
+    assert len(d["statements"]) >= 4  # the Chief Cabinet Secretary's, made in office
+    assert {a["how"] for a in d["acting_for_it"]} == {"its government", "an office of its government"}
 
 
 def test_sparql_page_keeps_the_endpoints_rules(app):

@@ -104,8 +104,9 @@ def test_home_runs_claims_for_japan_from_its_form(watched: Watched) -> None:
     text = table.inner_text()
     for island in ISLANDS:
         assert island in text
-    claimants = page.locator("#results tbody tr td:nth-child(2)").all_inner_texts()
-    assert claimants == ["Japan"] * 4, claimants  # only Japan's claims, one row per island
+    claimants = page.locator("#results tbody td[data-var=claimant]").all_inner_texts()
+    assert claimants == ["Japan"], claimants  # one claim: its claimant shown once, spanning its rows
+    assert page.locator("#results tbody tr").count() == 4  # one row per island
     assert page.locator("#results table a[href='/entity/territory/iturup']").count() == 1
     assert "dispute-kg query run claims -p state=Japan" in page.locator("pre.cli").inner_text()
     assert page.locator("a[href='/api/queries/claims?state=Japan&_format=csv']").count() == 1
@@ -169,36 +170,153 @@ def test_timeline_places_the_1956_declaration_to_scale(watched: Watched) -> None
     page.wait_for_url("**/entity/agreement/1956-soviet-japanese-joint-declaration")
 
 
-def test_sparql_page_runs_a_query_and_loads_examples(watched: Watched) -> None:
+def test_sparql_editor_runs_a_query_with_a_predeclared_prefix_and_its_link_reproduces_it(watched: Watched) -> None:
     page = watched.page
     watched.goto("/sparql-editor")
-    page.fill("#query", "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
-                        "SELECT ?island WHERE { ?t a <https://w3id.org/dispute-kg/def#Island> ; rdfs:label ?island }"
-                        " ORDER BY ?island")
-    page.click("form.sparql-form button[type=submit]:not([formaction])")
-    page.wait_for_url("**/sparql-editor#results")
-    rows = page.locator("#results tbody tr")
-    assert rows.count() == 3
-    assert rows.all_inner_texts() == ["Iturup", "Kunashir", "Shikotan"]
+    editor = page.locator(".yasqe-holder .CodeMirror")
+    assert editor.count() == 1, "YASGUI's editor replaces the textarea"
+    assert page.locator("textarea#query").is_hidden()
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    page.keyboard.type("SELECT ?island WHERE { ?t a dk:Island ; rdfs:label ?island } ORDER BY ?island")
+    assert page.locator(".CodeMirror .cm-atom, .CodeMirror [class*='cm-']").count() > 3, "highlighted"
+    assert page.locator(".yasqe .error, .CodeMirror-gutter-elt .error").count() == 0, "dk: is known"
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url("**/sparql-editor?query=*")
+    cells = page.locator("#results td[data-var=island]").all_inner_texts()
+    assert cells == ["Iturup", "Kunashir", "Shikotan"], cells
+    shared = page.locator("#share-link").get_attribute("href")
+    assert shared and "query=" in shared
+    other = Watched(page.context.browser, watched.base, viewport={"width": 1280, "height": 900})
+    try:
+        other.goto(shared)  # a fresh browser context: nothing but the link
+        assert other.page.locator("#results td[data-var=island]").all_inner_texts() == cells
+        text = other.page.evaluate("window.dkEditor.getValue()")
+        assert "dk:Island" in text
+    finally:
+        other.close()
     page.click("a[data-example='timeline']")  # JS loads the stored query into the editor
-    assert "dk:date ?date" in page.input_value("#query")
-    assert page.url.endswith("/sparql-editor#results")
+    assert "dk:date ?date" in page.evaluate("window.dkEditor.getValue()")
     watched.shot("sparql")
 
 
-def test_map_and_sources_pages_render(watched: Watched) -> None:
+def test_map_shows_the_four_islands_north_east_of_hokkaido_over_coastlines(watched: Watched) -> None:
     page = watched.page
     watched.goto("/map")
-    assert page.locator("svg.map a.place").count() >= 1
-    assert page.locator("svg.map a.place.claimant, svg.map a.place.both").count() >= 1
-    assert "pending review" in page.locator(".missing").inner_text().lower()
+    land = page.locator("svg.map path.land")
+    assert land.count() >= 6  # Japan, Russia and the four islands
+    assert len(page.locator("svg.map path.land.claimant").get_attribute("d") or "") > 2000  # a real coastline
+    hokkaido = page.locator("svg.map path.land.claimant").bounding_box()
+    for island in ISLANDS:
+        place = page.locator("svg.map a.place", has_text=island)
+        assert place.count() == 1, island
+        lat, lon = float(place.get_attribute("data-lat") or 0), float(place.get_attribute("data-lon") or 0)
+        assert 43 <= lat <= 45.6 and 145 <= lon <= 148.9, (island, lat, lon)
+        box = place.locator("circle").bounding_box()
+        assert box and hokkaido and box["x"] > hokkaido["x"] + hokkaido["width"] * 0.5, island  # east of it
+        assert place.locator("circle").is_visible()
+    iturup = page.locator("svg.map a.place", has_text="Iturup").locator("circle").bounding_box()
+    kunashir = page.locator("svg.map a.place", has_text="Kunashir").locator("circle").bounding_box()
+    assert iturup and kunashir and iturup["y"] < kunashir["y"] and iturup["x"] > kunashir["x"]  # north-east
     watched.shot("map")
     watched.goto("/sources")
     watched.shot("sources")
 
 
+@pytest.mark.parametrize(("words", "first"), [("Etorofu", "/entity/territory/iturup"),
+                                               ("1956", "/entity/agreement/1956-soviet-japanese-joint-declaration"),
+                                               ("Northern Territories", "/entity/territory/northern-territories")])
+def test_the_header_search_finds_the_right_entity_first(watched: Watched, words: str, first: str) -> None:
+    page = watched.page
+    watched.goto("/timeline")
+    page.fill("#site-q", words)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search?q=*")
+    assert page.locator("a.hit-title").first.get_attribute("href") == first
+    page.locator("a.hit-title").first.click()
+    page.wait_for_url("**" + first)
+
+
+def test_a_class_page_sorts_and_filters(watched: Watched) -> None:
+    page = watched.page
+    watched.goto("/browse")
+    page.click("a[href='/browse/Position']")
+    page.wait_for_url("**/browse/Position")
+    total = page.locator("table.browse tbody tr").count()
+    page.click("table.browse th a:has-text('holder')")
+    page.wait_for_url("**_sort=holder*")
+    holders = page.locator("table.browse tbody td:nth-child(2)").all_inner_texts()
+    filled = [h for h in holders if h]
+    assert filled == sorted(filled, key=str.casefold), holders
+    facet = page.locator("section.facet[aria-label='holder'] a", has_text="Japan").first
+    expected = int(facet.locator("xpath=following-sibling::span").inner_text())
+    facet.click()
+    page.wait_for_url("**holder=*")
+    rows = page.locator("table.browse tbody tr")
+    assert rows.count() == expected < total
+    assert all("Japan" in t for t in page.locator("table.browse tbody td:nth-child(2)").all_inner_texts())
+    csv = page.locator("a", has_text="CSV").first.get_attribute("href") or ""
+    assert "_format=csv" in csv and "holder=" in csv
+    watched.shot("browse-position")
+
+
+# Every page kind, audited by axe-core; any serious or critical violation fails.
+# One page of each kind (the SPARQL page with results, once as a table and once as a chart).
+AUDITED = ["/", "/query/claims?state=USSR", "/entity/state/japan", "/source/urdupoint-2021-10-18", "/sources",
+           "/timeline", "/map", "/sparql-editor?query=SELECT+%3Fs+WHERE+%7B%3Fs+a+dk%3AClaim%7D&view=table",
+           "/sparql-editor?query=SELECT+%3Fk+%28COUNT%28*%29+AS+%3Fn%29+WHERE+%7B%3Fs+a+%3Fk%7D+GROUP+BY+%3Fk&view=chart",
+           "/search?q=1956", "/browse", "/browse/Position?_sort=holder", "/ontology", "/ontology/Claim",
+           "/no/such/page"]
+
+
+@pytest.mark.parametrize("size", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}],
+                         ids=["desktop", "phone"])
+def test_axe_finds_no_serious_or_critical_violation(browser: object, base_url: str, size: dict) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    found = []
+    context = browser.new_context(viewport=size)  # type: ignore[attr-defined]
+    page = context.new_page()
+    try:
+        for path in AUDITED:
+            page.goto(base_url + path, wait_until="load")
+            violations = axe.run(page).response["violations"]
+            for v in violations:
+                if v["impact"] in ("serious", "critical"):
+                    targets = [n["target"] for n in v["nodes"]][:3]
+                    found.append(f"{path}: {v['id']} ({v['impact']}) {targets}")
+    finally:
+        context.close()
+    assert found == [], "\n".join(found)
+
+
+def test_a_tapped_span_shows_its_assertions_on_a_phone(browser: object, base_url: str) -> None:
+    w = Watched(browser, base_url, viewport={"width": 390, "height": 844}, device_scale_factor=1, is_mobile=True,
+                has_touch=True)
+    try:
+        w.goto("/source/urdupoint-2021-10-18")
+        mark = w.page.locator("mark.s-467-678").first
+        mark.scroll_into_view_if_needed()
+        mark.tap()
+        panel = w.page.locator("#span-panel")
+        assert panel.is_visible()
+        box = panel.bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + 40 < 844, box  # on screen, not 2,458 px below
+        assert "Japan's claim to the Northern Territories" in panel.inner_text()
+        link = panel.locator("a", has_text="Japan's claim to the Northern Territories").first
+        lb = link.bounding_box()
+        assert lb is not None and 0 <= lb["y"] <= 844 - lb["height"], lb
+        w.shot("phone-source-tapped")
+        panel.locator("button.span-close").tap()
+        assert panel.is_hidden()
+    finally:
+        w.close()
+
+
 @pytest.mark.parametrize("path", ["/", "/entity/territory/iturup", "/source/urdupoint-2021-10-18", "/timeline",
-                                  "/map", "/sparql-editor"])
+                                  "/map", "/sparql-editor", "/search?q=1956", "/browse/Position", "/ontology/Claim"])
 def test_pages_fit_a_phone(browser: object, base_url: str, path: str) -> None:
     w = Watched(browser, base_url, viewport={"width": 390, "height": 844}, device_scale_factor=1, is_mobile=True)
     try:

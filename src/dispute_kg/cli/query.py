@@ -188,6 +188,7 @@ def sparql(ctx: Context, query_text: str, fmt: str, limit: int, timeout: float, 
     Example: dispute-kg sparql 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }'
     """
     from ..query.binding import located
+    from ..rdf.namespaces import with_prefixes
 
     text, label = query_text, "query"
     if query_text.startswith("@"):
@@ -198,7 +199,7 @@ def sparql(ctx: Context, query_text: str, fmt: str, limit: int, timeout: float, 
             raise InputError(f"cannot read query file: {exc.strerror}", path=label) from None
     with ctx.open() as kg:
         try:
-            result = kg.sparql(text, limit=limit, timeout=timeout, allow_update=allow_update)
+            result = kg.sparql(with_prefixes(text), limit=limit, timeout=timeout, allow_update=allow_update)
         except InputError as exc:
             if "syntax error" in str(exc):
                 raise located(exc, label) from None

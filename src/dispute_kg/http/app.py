@@ -49,10 +49,14 @@ class HTTPError(Exception):
         self.status, self.message, self.headers = status, message, headers or []
 
 
-STATUS_TEXT = {200: "OK", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-               404: "Not Found", 405: "Method Not Allowed", 406: "Not Acceptable", 413: "Payload Too Large",
-               415: "Unsupported Media Type", 421: "Misdirected Request", 422: "Unprocessable Content",
-               500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+def status_line(code: int) -> str:
+    """`404 Not Found`: the standard library knows every registered status's phrase (301 included)."""
+    from http import HTTPStatus
+
+    try:
+        return f"{code} {HTTPStatus(code).phrase}"
+    except ValueError:
+        return f"{code} Unknown"
 
 
 @dataclass
@@ -149,7 +153,7 @@ class App:
         response = self.dispatch(environ)
         headers = [("Content-Type", response.content_type), ("Content-Length", str(len(response.body))),
                    ("X-Content-Type-Options", "nosniff"), *response.headers]
-        start_response(f"{response.status} {STATUS_TEXT.get(response.status, 'Unknown')}", headers)
+        start_response(status_line(response.status), headers)
         return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else response.body]
 
     def host_allowed(self, environ: dict[str, Any]) -> bool:

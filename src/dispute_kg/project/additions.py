@@ -38,6 +38,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from ..errors import CheckFailed, InputError
+from ..query import search
 from ..rdf.namespaces import DEF, GRAPH, ID, INFERRED_GRAPH, PREFIXES, file_graph
 from . import state
 from .folder import Project
@@ -320,6 +321,7 @@ def commit(project: Project, *, files: dict[str, bytes], graph_triples: dict[str
     from ..query.index import refresh
 
     refresh(project)
+    search.refresh(project)
 
 
 def _write_manifest(project: Project, generation: Path, base: dict, add: list[ox.Quad], remove: list[ox.Quad],
@@ -467,4 +469,5 @@ def retract(project: Project, ident: str, *, agent: str | None = None, note: str
         from ..query.index import refresh
 
         refresh(project)
+        search.refresh(project)
         return Addition(rident, when, agent, [], note or "", digest, retracts=ident)

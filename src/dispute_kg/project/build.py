@@ -18,6 +18,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..errors import InputError
+from ..query import search
 from ..query.index import refresh as refresh_index
 from ..rdf.files import read_quads
 from ..rdf.namespaces import DEF, INFERRED_GRAPH, file_graph, source_iri
@@ -177,6 +178,7 @@ def build(project: Project, *, force: bool = False,
                                               fingerprint=fingerprint)
         publish(project, generation, point="build")
         refresh_index(project)
+        search.refresh(project)
         return report
 
 

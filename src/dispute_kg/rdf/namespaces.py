@@ -44,3 +44,19 @@ def shorten(iri: str) -> str:
         if iri.startswith(ns) and len(iri) > len(ns):
             return f"{prefix}:{iri[len(ns):]}"
     return iri
+
+
+# Prefixes an ad-hoc query may use without declaring them (the SPARQL page, `dispute-kg sparql`).
+# `id:` is here and not in PREFIXES, which also names the prefixes written into Turtle files.
+QUERY_PREFIXES: dict[str, str] = {**PREFIXES, "id": ID}
+
+
+def with_prefixes(query: str) -> str:
+    """`query` with the project's prefixes declared in front of it, on its first line.
+
+    SPARQL lets a prologue declare a prefix again (the later declaration wins), so a query that
+    declares its own `dk:` keeps its meaning, and nothing in the query text needs to be inspected.
+    The declarations share the query's first line, so a parser's line numbers stay those of the
+    text the user wrote."""
+    declared = " ".join(f"PREFIX {name}: <{iri}>" for name, iri in sorted(QUERY_PREFIXES.items()))
+    return f"{declared} {query}"

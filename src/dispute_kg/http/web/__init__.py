@@ -6,8 +6,11 @@
 - `/entity/<path>`: one entity (the path after `https://w3id.org/dispute-kg/id/`)
 - `/sources`, `/source/<slug>`: the sources, and one source's text with its cited spans highlighted
 - `/timeline`, `/map`: dated events to scale, and places from the Wikidata snapshot, as inline SVG
-- `/sparql-editor`: a SPARQL form whose queries go to `/sparql`
-- `/static/<file>`: the stylesheet, script and icon, served from this package (no CDN)
+- `/search?q=`: labels, aliases, dates and cited quotes, ranked and grouped by kind (`query.search`)
+- `/browse`, `/browse/<Class>`: classes with counts; one class's members, sortable, faceted, as JSON/CSV
+- `/ontology`, `/ontology/<term>`: every class and property with its neighbours, shapes and queries
+- `/sparql-editor`: YASGUI's editor (vendored) over a form whose queries go to `/sparql`, shareable by GET
+- `/static/<file>`: the stylesheet, scripts and icon, served from this package (no CDN)
 
 Every page also answers `?_format=json` with the data it renders. One module per page kind; the page
 shell and shared fragments are in `layout`. Pages work without JavaScript; `static/app.js` only
@@ -43,11 +46,14 @@ def static_view(app: App) -> View:
 
 
 def routes(app: App) -> list[tuple[Any, str, View]]:
+    from .browse import class_view, classes_data, classes_render
     from .entity import entity_data, entity_render
     from .home import home_data, home_render, prefers_json, query_data, query_render
     from .layout import page_view
     from .map import map_data, map_render
+    from .ontology import ontology_index_data, ontology_index_render, term_data, term_render
     from .review import routes as review_routes
+    from .search import search_data, search_render
     from .source import source_data, source_render, sources_data, sources_render
     from .sparql_editor import editor_data, editor_render
     from .timeline import timeline_data, timeline_render
@@ -55,7 +61,12 @@ def routes(app: App) -> list[tuple[Any, str, View]]:
     return [
         ("GET", "/", page_view(app, home_data, home_render, json_default=prefers_json)),
         ("GET", r"/query/(?P<name>[^/]+)", page_view(app, query_data, query_render)),
-        ("GET", r"/entity/(?P<path>.+)", page_view(app, entity_data, entity_render)),
+        ("GET", r"/entity/?(?P<path>.*)", page_view(app, entity_data, entity_render)),
+        ("GET", "/search", page_view(app, search_data, search_render)),
+        ("GET", "/browse", page_view(app, classes_data, classes_render)),
+        ("GET", r"/browse/(?P<name>[^/]+)", class_view(app)),
+        ("GET", "/ontology", page_view(app, ontology_index_data, ontology_index_render)),
+        ("GET", r"/ontology/(?P<name>[^/]+)", page_view(app, term_data, term_render)),
         ("GET", "/sources", page_view(app, sources_data, sources_render)),
         ("GET", r"/source/(?P<slug>[A-Za-z0-9._-]+)", page_view(app, source_data, source_render)),
         ("GET", "/timeline", page_view(app, timeline_data, timeline_render)),
@@ -63,7 +74,18 @@ def routes(app: App) -> list[tuple[Any, str, View]]:
         (("GET", "POST"), "/sparql-editor", page_view(app, editor_data, editor_render)),
         ("GET", r"/static/(?P<name>[A-Za-z0-9._-]+)", static_view(app)),
         *review_routes(app),
+        # every other GET path a person may type: an HTML 404 (the API's own paths keep their JSON answers)
+        ("GET", r"/(?!sparql$|api/|api$|openapi\.json$|static/)(?P<rest>.+)",
+         page_view(app, not_found, not_found_render)),
     ]
+
+
+def not_found(app: App, req: Request) -> dict[str, Any]:
+    raise HTTPError(404, f"no page at /{req.params['rest']}")
+
+
+def not_found_render(app: App, data: dict[str, Any]) -> str:  # never called: not_found always raises
+    raise AssertionError
 
 
 def install(app: App) -> App:

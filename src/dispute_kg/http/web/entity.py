@@ -11,13 +11,14 @@ from typing import Any
 from ...rdf.namespaces import DEF, ID, INFERRED_GRAPH, shorten
 from ...rdf.terms import iri as iri_term
 from ..server import App, HTTPError, Request
-from .layout import Data, entity_path, esc, iri_link, page, results_table, span_path, url
+from .layout import Data, Redirect, ask, entity_path, esc, iri_link, page, results_table, span_path, url
 
 _SAFE_PATH = re.compile(r"[A-Za-z0-9._~%!$&'()*+,;=:@/-]+")
 KINDS = (("claims", DEF + "Claim"), ("provisions", DEF + "Provision"), ("statements", DEF + "Statement"),
          ("positions", DEF + "Position"))  # in priority order: a claim is also a position
 TEXT_PROPERTIES = (DEF + "stance", DEF + "provides", DEF + "quote")
-# pyoxigraph binds only projected variables, so every query here projects ?e.
+# ?e is bound by a VALUES block in the WHERE group (layout.ask): every group that uses ?e has it in a
+# triple pattern, so bottom-up evaluation sees it bound; every query also projects ?e.
 PREFIXES = f"""PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
@@ -25,8 +26,19 @@ PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX oa: <http://www.w3.org/ns/oa#>
 PREFIX sssom: <https://w3id.org/sssom/>
 PREFIX schema: <http://schema.org/>
+PREFIX org: <http://www.w3.org/ns/org#>
 PREFIX dk: <{DEF}>
 """
+
+# Who acts for a state: its government, and the offices of that government (whose holders' statements
+# are made in office). Their positions and statements are gathered on the state's page.
+AGENTS = PREFIXES + """SELECT DISTINCT ?agent ?agentLabel ?how ?e WHERE {
+  { ?agent dk:governmentOf ?e . BIND ("its government" AS ?how) }
+  UNION { ?agent org:postIn ?government . ?government dk:governmentOf ?e .
+          BIND ("an office of its government" AS ?how) }
+  UNION { ?agent org:postIn ?e . BIND ("its office" AS ?how) }
+  OPTIONAL { ?agent rdfs:label ?agentLabel }
+} ORDER BY ?how ?agent"""
 
 DESCRIBE = PREFIXES + """SELECT ?p ?o ?oLabel ?g ?e WHERE {
   GRAPH ?g { ?e ?p ?o }
@@ -38,7 +50,7 @@ EXISTS = "SELECT ?e WHERE { { ?e ?p ?o } UNION { ?s ?p ?e } } LIMIT 1"
 
 INVOLVED = PREFIXES + """SELECT DISTINCT ?node ?type ?label ?text ?prop ?propLabel ?via ?e WHERE {
   { ?node ?prop ?e . FILTER (?prop != prov:wasDerivedFrom) }
-  UNION { ?node a ?anyType . FILTER (?node = ?e) }
+  UNION { ?e a ?anyType . BIND (?e AS ?node) }
   UNION { ?node dk:voices ?voiced . ?voiced ?prop ?e . FILTER (?prop != prov:wasDerivedFrom) BIND (true AS ?via) }
   ?node a ?type .
   FILTER (?type IN (dk:Claim, dk:Position, dk:Provision, dk:Statement))
@@ -50,7 +62,7 @@ INVOLVED = PREFIXES + """SELECT DISTINCT ?node ?type ?label ?text ?prop ?propLab
 QUOTES = PREFIXES + """SELECT DISTINCT ?node ?derivation ?source ?sourceLabel ?exact ?start ?end ?e WHERE {
   { ?node ?prop ?e . FILTER (?prop != prov:wasDerivedFrom) }
   UNION { ?node dk:voices ?voiced . ?voiced ?prop ?e . FILTER (?prop != prov:wasDerivedFrom) }
-  UNION { ?node prov:wasDerivedFrom ?any . FILTER (?node = ?e) }
+  UNION { ?e prov:wasDerivedFrom ?any . BIND (?e AS ?node) }
   ?node prov:wasDerivedFrom ?derivation .
   OPTIONAL {
     ?derivation oa:hasSource ?selectionSource ; oa:hasSelector ?q , ?p .
@@ -96,12 +108,16 @@ def quote_dict(row: dict[str, Any]) -> dict[str, Any]:
 
 def entity_data(app: App, req: Request) -> Data:
     path = req.params["path"].strip("/")
+    for prefix in (ID, ID.replace("https://", "https:/"), "id:"):  # a pasted IRI (a slash may be folded)
+        if path.startswith(prefix) and len(path) > len(prefix):
+            raise Redirect(entity_path(ID + path[len(prefix):]) or "/")
+    if not path:
+        raise HTTPError(404, "no entity named: /entity/ needs a path such as /entity/state/japan")
     if not _SAFE_PATH.fullmatch(path):
         raise HTTPError(404, f"no entity at /entity/{path}")
     iri = ID + path
-    store = app.kg.store
     bind = {"e": iri_term(iri)}
-    if not store.query(EXISTS, bind).rows:
+    if not ask(app, EXISTS, **bind).rows:
         raise HTTPError(404, f"the graph has nothing about {shorten(iri)} (<{iri}>)")
     labels: list[str] = []
     aliases: list[str] = []
@@ -109,7 +125,7 @@ def entity_data(app: App, req: Request) -> Data:
     definitions: list[str] = []
     asserted: dict[str, str] = {}
     inferred: dict[str, str] = {}
-    for row in store.query(DESCRIBE, bind).rows:
+    for row in ask(app, DESCRIBE, **bind).rows:
         p, o = row["p"]["value"], row["o"]["value"]
         graph = _v(row, "g")
         if p.endswith("#type"):
@@ -125,27 +141,37 @@ def entity_data(app: App, req: Request) -> Data:
             definitions.append(o)
     inferred = {k: v for k, v in inferred.items() if k not in asserted}
     quotes: dict[str, list[dict[str, Any]]] = {}
-    for row in store.query(QUOTES, bind).rows:
-        q = quote_dict(row)
-        bucket = quotes.setdefault(row["node"]["value"], [])
-        if q not in bucket:
-            bucket.append(q)
     nodes: dict[str, dict[str, Any]] = {}
-    for row in store.query(INVOLVED, bind).rows:
-        node = row["node"]["value"]
-        entry = nodes.setdefault(node, {"iri": node, "label": _v(row, "label") or shorten(node),
-                                        "page": entity_path(node), "types": set(), "text": None, "roles": [],
-                                        "is_entity": node == iri})
-        entry["types"].add(row["type"]["value"])
-        if _v(row, "text") and not entry["text"]:
-            entry["text"] = _v(row, "text")
-        prop = _v(row, "prop")
-        if prop and prop != "http://www.w3.org/1999/02/22-rdf-syntax-ns#type":
-            label = _v(row, "propLabel") or shorten(prop)
-            via = _v(row, "via") is not None
-            role = {"property": prop, "label": f"{label} of a position it voices" if via else label, "via": via}
-            if role not in entry["roles"]:
-                entry["roles"].append(role)
+    agents = [{"agent": iri, "label": None, "how": None}]
+    agents += [{"agent": r["agent"]["value"], "label": _v(r, "agentLabel") or shorten(r["agent"]["value"]),
+                "how": r["how"]["value"]} for r in ask(app, AGENTS, **bind).rows]
+    for agent in agents:
+        agent_bind = {"e": iri_term(agent["agent"])}
+        for row in ask(app, QUOTES, **agent_bind).rows:
+            q = quote_dict(row)
+            bucket = quotes.setdefault(row["node"]["value"], [])
+            if q not in bucket:
+                bucket.append(q)
+        for row in ask(app, INVOLVED, **agent_bind).rows:
+            node = row["node"]["value"]
+            if agent["how"] and node == agent["agent"]:
+                continue
+            entry = nodes.setdefault(node, {"iri": node, "label": _v(row, "label") or shorten(node),
+                                            "page": entity_path(node), "types": set(), "text": None, "roles": [],
+                                            "is_entity": node == iri})
+            entry["types"].add(row["type"]["value"])
+            if _v(row, "text") and not entry["text"]:
+                entry["text"] = _v(row, "text")
+            prop = _v(row, "prop")
+            if prop and prop != "http://www.w3.org/1999/02/22-rdf-syntax-ns#type":
+                label = _v(row, "propLabel") or shorten(prop)
+                via = _v(row, "via") is not None
+                text = f"{label} of a position it voices" if via else label
+                if agent["how"]:
+                    text += f" — {agent['how']}, {agent['label']}"
+                role = {"property": prop, "label": text, "via": via, "agent": agent["agent"]}
+                if role not in entry["roles"]:
+                    entry["roles"].append(role)
     groups: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in KINDS}
     for entry in nodes.values():
         types = entry.pop("types")
@@ -153,8 +179,8 @@ def entity_data(app: App, req: Request) -> Data:
         entry["quotes"] = quotes.get(entry["iri"], [])
         groups[kind].append(entry)
     wikidata = None
-    records = store.query(MAPPING, bind).rows
-    matches = store.query(EXACT_MATCH, bind).rows
+    records = ask(app, MAPPING, **bind).rows
+    matches = ask(app, EXACT_MATCH, **bind).rows
     if records or matches:
         rec = records[0] if records else {}
         obj = _v(rec, "object") or (_v(matches[0], "object") if matches else None)
@@ -174,6 +200,7 @@ def entity_data(app: App, req: Request) -> Data:
                       "inferred": [{"iri": k, "label": v} for k, v in inferred.items()]},
             **groups, "mentions": quotes.get(iri, []), "wikidata": wikidata,
             "source_view": f"/source/{path.rsplit('/', 1)[-1]}" if is_source else None,
+            "acting_for_it": [a for a in agents if a["how"]],
             "triples": triples}
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from ...errors import InputError
 from ...rdf.namespaces import DEF, ID, INFERRED_GRAPH, shorten
 from ..server import App, HTTPError, Request, has_service, query_to_dict
-from .layout import Data, entity_path, esc, iri_link, page, pre, results_table, url
+from .layout import Data, GraphQueries, ask, entity_path, esc, iri_link, page, pre, quote_spans, results_table, url
 
 SELECT_FORMATS = ("csv", "tsv", "json", "xml")
 GRAPH_FORMATS = ("ttl", "nt", "jsonld")
@@ -80,7 +80,7 @@ def label_index(app: App) -> dict[str, list[str]]:
     if cache is not None:
         return cache
     out: dict[str, set[str]] = {"": set()}
-    for row in app.kg.store.query(LABELS).rows:
+    for row in ask(app, LABELS).rows:
         label = row["label"]["value"]
         if label.startswith(("addition ", "retraction ")):
             continue
@@ -99,7 +99,6 @@ def datalist_id(cls: str | None) -> str:
 
 
 def home_data(app: App, req: Request) -> Data:
-    store = app.kg.store
     sources = []
     for row in app.kg.run_result("sources").rows:
         iri = row["source"]["value"]
@@ -110,7 +109,7 @@ def home_data(app: App, req: Request) -> Data:
                         "assertions": int(_value(row, "assertions") or 0),
                         "view": f"/source/{slug}" if is_text else None, "page": entity_path(iri)})
     classes: dict[str, dict[str, Any]] = {}
-    for row in store.query(CLASSES).rows:
+    for row in ask(app, CLASSES).rows:
         cls = row["class"]["value"]
         if cls in PROVENANCE_CLASSES or cls == DEF + "Addition":
             continue
@@ -123,13 +122,13 @@ def home_data(app: App, req: Request) -> Data:
     by_class = sorted(classes.values(), key=lambda c: (-len(c["entities"]), c["label"].casefold()))
     for c in by_class:
         c["count"] = len(c["entities"])
-    counts_row = store.query(COUNTS).rows[0]
+    counts_row = ask(app, COUNTS).rows[0]
     counts = {k: int(counts_row[k]["value"]) if k in counts_row else 0
               for k in ("assertions", "claims", "positions", "provisions", "statements", "selections")}
-    triples = store.query(TRIPLES).rows[0]
+    triples = ask(app, TRIPLES).rows[0]
     counts["triples_asserted"] = int(_value(triples, "asserted") or 0)
     counts["triples_inferred"] = int(_value(triples, "inferred") or 0)
-    last = store.query(LAST_ADDITION).rows
+    last = ask(app, LAST_ADDITION).rows
     addition = None
     if last:
         r = last[0]
@@ -212,7 +211,10 @@ def home_render(app: App, data: Data) -> str:
              ("asserted triples", c["triples_asserted"]), ("inferred triples", c["triples_inferred"])]
     stat_html = "".join(f'<div class="stat"><dt>{esc(k)}</dt><dd>{v}</dd></div>' for k, v in stats)
     classes = "".join(
-        f'<details><summary>{esc(cl["label"])} <span class="badge">{cl["count"]}</span></summary><ul class="inline">'
+        f'<details><summary>{esc(cl["label"])} <span class="badge">{cl["count"]}</span></summary>'
+        + (f'<p><a href="{esc(url(app, "/browse/" + cl["class"][len(DEF):]))}">Browse the {cl["count"]} as a table'
+           f'</a></p>' if cl["class"].startswith(DEF) else "")
+        + '<ul class="inline">'
         + "".join(f"<li>{iri_link(app, e['iri'], e['label'])}</li>" for e in cl["entities"]) + "</ul></details>"
         for cl in data["classes"])
     addition = data["last_addition"]
@@ -265,9 +267,38 @@ def cli_command(name: str, params: dict[str, str]) -> str:
     return " ".join(parts)
 
 
+def resolutions(app: App, q: Any, params: dict[str, str]) -> list[dict[str, str]]:
+    """How each label given for an IRI parameter was read: `USSR` -> the Soviet Union. The same
+    `binding.to_term` the query runs with, so the page says exactly what was bound."""
+    from ...query.binding import expand_curie, to_term
+
+    out = []
+    for name, value in params.items():
+        param = q.parameter(name)
+        if param is None or param.type != "iri" or value.startswith(("http://", "https://", "urn:")) \
+                or expand_curie(value) is not None:
+            continue
+        try:
+            term = to_term(param, value, GraphQueries(app))
+        except InputError:
+            continue  # the run itself reports it
+        label = next((r["label"]["value"] for r in ask(app, LABEL_OF, e=term).rows), shorten(term["value"]))
+        out.append({"parameter": name, "given": value, "iri": term["value"], "label": label})
+    return out
+
+
+LABEL_OF = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?label WHERE { ?e rdfs:label ?label } LIMIT 1"""
+
+
 def query_data(app: App, req: Request) -> Data:
     name = req.params["name"]
-    q = app.kg.catalog.get(name)  # InputError -> 400 naming close matches
+    if name not in app.kg.catalog.names():
+        try:
+            app.kg.catalog.get(name)  # its error names close matches
+        except InputError as exc:
+            raise HTTPError(404, str(exc)) from None
+    q = app.kg.catalog.get(name)
     params: dict[str, str] = {}
     for key, values in req.args.items():
         if key.startswith("_"):
@@ -285,7 +316,8 @@ def query_data(app: App, req: Request) -> Data:
     downloads = {fmt: f"/api/queries/{name}?{encoded + '&' if encoded else ''}_format={fmt}"
                  for fmt in (GRAPH_FORMATS if kind == "graph" else SELECT_FORMATS)}
     data: Data = {"query": {**entry, "sparql": q.text}, "params": params, "cli": cli_command(name, params),
-                  "downloads": downloads, "result": None, "error": None, "status": 200}
+                  "downloads": downloads, "result": None, "error": None, "status": 200,
+                  "resolved": resolutions(app, q, params), "quote_spans": []}
     if has_service(q.text) and not app.settings.allow_service:
         data.update(error=f"stored query {name!r} has a SERVICE clause; start serve with --allow-service",
                     status=403)
@@ -301,6 +333,8 @@ def query_data(app: App, req: Request) -> Data:
         doc = result.to_sparql_json()
         doc["truncated"] = result.truncated
         data["result"] = doc
+        data["quote_spans"] = [{"assertion": k[0], "quote": k[1], "view": v}
+                               for k, v in quote_spans(app, doc).items()]
     return data
 
 
@@ -308,6 +342,10 @@ def query_render(app: App, data: Data) -> str:
     q = data["query"]
     needed = {p.get("class") for p in q["parameters"] if p["type"] == "iri"}
     form = query_form(app, q, data["params"]) + datalists(label_index(app), needed)
+    resolved = "".join(f'<li><strong>{esc(r["given"])}</strong> read as {iri_link(app, r["iri"], r["label"])} '
+                       f'(<code>{esc(shorten(r["iri"]))}</code>)</li>' for r in data["resolved"])
+    resolved_html = (f'<ul class="resolved" aria-label="How the labels were read">{resolved}</ul>'
+                     if resolved else "")
     if data["error"]:
         results = f'<p class="error" role="alert">{esc(data["error"])}</p>'
     elif data["result"] is None:
@@ -317,7 +355,9 @@ def query_render(app: App, data: Data) -> str:
 
         results = graph_table(app, data["result"]["triples"])
     else:
-        results = results_table(app, data["result"], caption=f"{q['name']}: {q['summary']}")
+        spans = {(x["assertion"], x["quote"]): x["view"] for x in data["quote_spans"]}
+        results = resolved_html + results_table(app, data["result"], caption=f"{q['name']}: {q['summary']}",
+                                                spans=spans)
     downloads = " ".join(f'<a class="button secondary" href="{esc(url(app, href))}" download>{esc(fmt.upper())}</a>'
                          for fmt, href in data["downloads"].items())
     desc = f"<p>{esc(q['description'])}</p>" if q["description"] else ""
@@ -329,12 +369,12 @@ def query_render(app: App, data: Data) -> str:
 {desc}
 {form}
 <section aria-labelledby="results-h" id="results"><h2 id="results-h">Results</h2>{results}
-<p class="downloads">Download: {downloads}</p></section>
+{f'<p class="downloads">Download: {downloads}</p>' if not data["error"] else ""}</section>
 <section aria-labelledby="same-h"><h2 id="same-h">The same from the command line</h2>
 {pre(data['cli'], 'cli')}
 <details><summary>The SPARQL (<code>queries/{esc(q['name'])}.rq</code>)</summary>{pre(q['sparql'], 'sparql')}</details>
 </section>"""
-    return page(app, q["name"], body, current="/", json_href=_json_url(app, data))
+    return page(app, q["name"], body, json_href=_json_url(app, data))
 
 
 def _json_url(app: App, data: Data) -> str:

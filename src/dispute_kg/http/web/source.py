@@ -19,7 +19,7 @@ from ...rdf.namespaces import DEF, INFERRED_GRAPH, shorten
 from ...rdf.terms import iri as iri_term
 from ...validation.provenance import coverage, source_texts, source_titles
 from ..server import App, HTTPError, Request
-from .layout import SOURCE_PREFIX, Data, dumps, entity_path, esc, iri_link, page, url
+from .layout import SOURCE_PREFIX, Data, GraphQueries, ask, dumps, entity_path, esc, iri_link, page, url
 
 SPANS = f"""PREFIX oa: <http://www.w3.org/ns/oa#>
 PREFIX prov: <http://www.w3.org/ns/prov#>
@@ -53,17 +53,17 @@ def _v(row: dict[str, Any], name: str) -> str | None:
 def source_data(app: App, req: Request) -> Data:
     slug = req.params["slug"]
     source = SOURCE_PREFIX + slug
-    store = app.kg.store
+    store = GraphQueries(app)
     texts = source_texts(store)
     if source not in texts:
         known = ", ".join(s[len(SOURCE_PREFIX):] for s in sorted(texts)) or "none"
         raise HTTPError(404, f"no source text named {slug!r} (sources with text: {known})")
     text = texts[source]
     bind = {"src": iri_term(source)}
-    meta_rows = store.query(SOURCE_META, bind).rows
+    meta_rows = ask(app, SOURCE_META, **bind).rows
     meta = meta_rows[0] if meta_rows else {}
     spans: dict[str, dict[str, Any]] = {}
-    for row in store.query(SPANS, bind).rows:
+    for row in ask(app, SPANS, **bind).rows:
         start, end = int(row["start"]["value"]), int(row["end"]["value"])
         key = f"{start}-{end}"
         span = spans.setdefault(key, {"key": key, "start": start, "end": end, "exact": row["exact"]["value"],
@@ -158,11 +158,13 @@ def source_render(app: App, d: Data) -> str:
 <div class="legend" aria-hidden="true"><span><mark class="cite d1">cited once</mark></span>
 <span><mark class="cite d3">cited by overlapping spans</mark></span>
 <span><span class="uncited">no assertion cites this</span></span></div>
-<p class="hint">Hover over or tab to a highlighted passage to see the assertions derived from it.</p>
+<p class="hint">Tap, hover over or tab to a highlighted passage to see the assertions derived from it.</p>
 <div class="source-layout">
   <article class="source-text" aria-label="Source text">{''.join(parts)}</article>
-  <aside class="span-panel" id="span-panel" aria-live="polite" hidden>
-    <h2>Assertions from this passage</h2><div class="span-panel-body"></div>
+  <aside class="span-panel" id="span-panel" aria-labelledby="span-panel-h" hidden>
+    <div class="span-panel-head"><h2 id="span-panel-h">Assertions from this passage</h2>
+    <button type="button" class="secondary span-close">Close</button></div>
+    <div class="span-panel-body" aria-live="polite"></div>
   </aside>
 </div>
 <script type="application/json" id="span-data">{span_script}</script>
@@ -179,7 +181,7 @@ def source_render(app: App, d: Data) -> str:
 
 
 def sources_data(app: App, req: Request) -> Data:
-    texts = source_texts(app.kg.store)
+    texts = source_texts(GraphQueries(app))
     out = []
     for row in app.kg.run_result("sources").rows:
         iri = row["source"]["value"]

@@ -10,7 +10,7 @@ from typing import Any
 
 from ...rdf.namespaces import DEF
 from ..server import App, Request
-from .layout import Data, entity_path, esc, iri_link, page, url
+from .layout import Data, ask, entity_path, esc, iri_link, page, url
 
 X0, WIDTH, ROW, TOP = 24.0, 952.0, 40, 56
 UNDATED = f"""PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -91,7 +91,7 @@ def timeline_data(app: App, req: Request) -> Data:
         e["x"] = x(e["period"][0])
         e["x_end"] = x(e["period"][1]) if e["precision"] != "day" else e["x"]
     undated: dict[str, dict[str, Any]] = {}
-    for row in app.kg.store.query(UNDATED).rows:
+    for row in ask(app, UNDATED).rows:
         ev = row["event"]["value"]
         entry = undated.setdefault(ev, {"event": ev, "label": row["label"]["value"], "page": entity_path(ev),
                                         "relations": []})
@@ -109,7 +109,7 @@ def timeline_svg(app: App, d: Data) -> str:
     t0, t1 = int(d["scale"]["start"][:4]), int(d["scale"]["end"][:4])
     events = d["events"]
     height = TOP + ROW * max(len(events), 1) + 10
-    parts = [f'<svg class="timeline" viewBox="0 0 1000 {height}" role="img" aria-labelledby="tl-title tl-desc" '
+    parts = [f'<svg class="timeline" viewBox="0 0 1000 {height}" role="group" aria-labelledby="tl-title tl-desc" '
              f'data-start="{t0}" data-end="{t1}" data-x0="{X0}" data-width="{WIDTH}">',
              '<title id="tl-title">Timeline of dated events, drawn to scale</title>',
              f'<desc id="tl-desc">From {t0} to {t1}. Points are dates known to the day; bands cover a whole '
@@ -167,7 +167,8 @@ def timeline_render(app: App, d: Data) -> str:
 <circle class="mark day" cx="11" cy="7" r="5"/></svg> date known to the day</span>
 <span><svg width="22" height="14" aria-hidden="true"><rect class="mark year" x="2" y="1" width="18" height="12"/></svg>
 only the year is known: the band covers the whole year (to scale)</span></div>
-<div class="svg-wrap" role="region" aria-label="Timeline chart" tabindex="0">{timeline_svg(app, d)}</div>
+<div class="svg-wrap timeline-wrap" role="region" aria-label="Timeline chart, scrollable"
+ tabindex="0">{timeline_svg(app, d)}</div>
 <section aria-labelledby="tl-table-h"><h2 id="tl-table-h">The same events as a table</h2>
 <div class="table-wrap" role="region" aria-label="Events" tabindex="0"><table><thead><tr><th scope="col">date</th>
 <th scope="col">precision</th><th scope="col">event</th><th scope="col">kind</th><th scope="col">agreement</th>
