@@ -143,6 +143,8 @@ class App:
     def __init__(self, kg: Any, settings: Settings | None = None) -> None:
         self.kg, self.settings = kg, settings or Settings()
         self.routes: list[tuple[set[str], re.Pattern[str], View]] = []
+        # what answers a GET that no route matches (the web pages' HTML "not found"); None: a JSON 404
+        self.fallback: View | None = None
 
     def add_route(self, methods: str | Iterable[str], pattern: str, view: View) -> None:
         methods = {methods} if isinstance(methods, str) else set(methods)
@@ -198,6 +200,9 @@ class App:
                 return view(Request(environ, method, path, args, m.groupdict(), self.settings.max_body))
             if allowed:
                 raise HTTPError(405, f"{method} is not allowed here", [("Allow", ", ".join(sorted(allowed)))])
+            if self.fallback is not None and method in ("GET", "HEAD"):
+                return self.fallback(Request(environ, method, path, args, {"rest": path.lstrip("/")},
+                                             self.settings.max_body))
             raise HTTPError(404, f"nothing at {path}; see /openapi.json")
         except HTTPError as exc:
             return error_response(exc.status, exc.message, exc.headers)

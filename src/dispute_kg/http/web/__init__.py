@@ -74,10 +74,11 @@ def routes(app: App) -> list[tuple[Any, str, View]]:
         (("GET", "POST"), "/sparql-editor", page_view(app, editor_data, editor_render)),
         ("GET", r"/static/(?P<name>[A-Za-z0-9._-]+)", static_view(app)),
         *review_routes(app),
-        # every other GET path a person may type: an HTML 404 (the API's own paths keep their JSON answers)
-        ("GET", r"/(?!sparql$|api/|api$|openapi\.json$|static/)(?P<rest>.+)",
-         page_view(app, not_found, not_found_render)),
     ]
+
+
+# paths whose "not found" stays the API's JSON answer, whatever the client accepts
+API_PATHS = re.compile(r"/(?:sparql|api|openapi\.json|reconcile)(?:/|$)")
 
 
 def not_found(app: App, req: Request) -> dict[str, Any]:
@@ -100,6 +101,17 @@ def install(app: App) -> App:
         return app
     for methods, pattern, view in routes(app):
         app.add_route(methods, pattern, view)
+    from .layout import page_view
+
+    html_not_found = page_view(app, not_found, not_found_render)
+
+    def fallback(req: Request) -> Response:
+        # a GET no route matched: an HTML page for a person, the API's own JSON 404 on its paths
+        if API_PATHS.match(req.path):
+            raise HTTPError(404, f"nothing at {req.path}; see /openapi.json")
+        return html_not_found(req)
+
+    app.fallback = fallback
     app.web_installed = True  # type: ignore[attr-defined]
     return app
 
