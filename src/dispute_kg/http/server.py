@@ -498,6 +498,9 @@ def make_app(kg: Any, settings: Settings | None = None) -> App:
     app.add_route("GET", "/api/queries", queries_view(app))
     app.add_route("GET", r"/api/queries/(?P<name>[^/]+)", stored_query_view(app))
     app.add_route("GET", "/openapi.json", openapi_view(app))
+    from .reconcile import install as install_reconcile
+
+    install_reconcile(app)
     return app
 
 
