@@ -15,11 +15,21 @@ _endpoint_option = click.option("--endpoint", default=None, metavar="URL",
 _offline_option = click.option("--offline", is_flag=True,
                                help="Answer the same SPARQL from data/wikidata/snapshot.ttl, in-process "
                                     "(never combined with --endpoint; without it nothing falls back to the snapshot).")
-_timeout_option = click.option("--timeout", type=click.FloatRange(min=0, min_open=True, max=3600), default=60.0,
+class FiniteRange(click.FloatRange):
+    """A float range that also refuses nan and inf, which compare false with every bound."""
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        number = super().convert(value, param, ctx)
+        if number != number or number in (float("inf"), float("-inf")):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+_timeout_option = click.option("--timeout", type=FiniteRange(min=0, min_open=True, max=3600), default=60.0,
                                show_default=True, help="Seconds to wait for one answer (more than 0).")
 _retries_option = click.option("--retries", type=click.IntRange(0, 20), default=4, show_default=True,
                                help="Further attempts after a 429, a 5xx, a timeout or a refused connection.")
-_backoff_option = click.option("--backoff", type=click.FloatRange(0, 600), default=2.0, show_default=True,
+_backoff_option = click.option("--backoff", type=FiniteRange(0, 600), default=2.0, show_default=True,
                                help="First wait between attempts, doubled each time (Retry-After wins).")
 _author_option = click.option("--author", default=None, metavar="IRI",
                               help="Who decides: an ORCID (orcid:0000-...), mailto: or https: IRI "
@@ -102,7 +112,9 @@ def _decide(ctx: Context, decisions, author, author_label, endpoint, offline, dr
     from .. import links as wd
 
     project = ctx.project_obj()
-    who = wd.author_iri(author or os.environ.get("DISPUTE_KG_AUTHOR"))
+    who = author or os.environ.get("DISPUTE_KG_AUTHOR")
+    if who or len(decisions) == 1:
+        who = wd.author_iri(who)  # refuse a missing or malformed author before anything is asked
     needs_item = any(not d.reject for d in decisions)
     ep = _open(project, endpoint, offline, timeout, retries, backoff) if needs_item else None
     for line in wd.apply_decisions(project, decisions, who, ep, author_label=author_label, dry_run=dry_run):
@@ -182,11 +194,8 @@ def import_(ctx: Context, file: Path, author: str | None, author_label: str, dry
     if not decisions:
         click.echo(f"no manual decisions in {file} ({others} other row(s) left alone)")
         return
-    by_author: dict[str, list] = {}
-    for d in decisions:
-        by_author.setdefault(d.author_id, []).append(wd.Decision(d.subject, d.object, d.reject, d.comment))
-    for who, group in sorted(by_author.items()):
-        _decide(ctx, group, who or author, author_label, endpoint, offline, dry_run, timeout, retries, backoff)
+    _decide(ctx, [wd.Decision(d.subject, d.object, d.reject, d.comment, d.author_id) for d in decisions], author,
+            author_label, endpoint, offline, dry_run, timeout, retries, backoff)
     click.echo(f"{len(decisions)} decision(s) {'verified' if dry_run else 'applied'}; {others} other row(s) left alone")
 
 

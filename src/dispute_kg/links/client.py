@@ -134,7 +134,7 @@ class Endpoint:
                         last = f"cannot connect ({reason})"
                 except (ConnectionError, OSError) as exc:
                     last = f"cannot connect ({exc})"
-                except ValueError as exc:  # a body that is not the format asked for: retrying will not mend it
+                except (json.JSONDecodeError, UnicodeDecodeError) as exc:  # not the format asked for: final
                     raise BackendUnavailable(f"the endpoint {self.url} answered with something that is not "
                                              f"{'SPARQL JSON results' if fmt == 'json' else 'Turtle'} "
                                              f"({str(exc).splitlines()[0][:120]})") from None

@@ -152,9 +152,10 @@ class Decision:
     item: str
     reject: bool
     note: str = ""
+    author: str = ""  # who decided, when it differs from the caller's author (a row of an imported file)
 
 
-def apply_decisions(project: Project, decisions: list[Decision], author: str, endpoint: AnyEndpoint | None,
+def apply_decisions(project: Project, decisions: list[Decision], author: str | None, endpoint: AnyEndpoint | None,
                     *, author_label: str = "", links_path: Path | None = None, dry_run: bool = False) -> list[str]:
     """Apply accepts and rejects together: every accept is verified first, and if any fails nothing is
     written (exit 1). Returns one line per decision."""
@@ -169,10 +170,14 @@ def apply_decisions(project: Project, decisions: list[Decision], author: str, en
         entity = resolve_entity(entities, d.entity)
         item = item_iri(d.item)
         old = records.get(entity.iri) or Record(entity.iri, entity.label, NO_TERM_FOUND, justification=UNSPECIFIED)
+        if (old.rejects(item) if d.reject else (old.object == item and old.manual)):
+            lines.append(f"unchanged {entity.slug} -> {qid(item)} (already {'rejected' if d.reject else 'accepted'})")
+            continue
+        who = d.author or author_iri(author)
         if d.reject:
             rejection = Record(entity.iri, entity.label, item, "", MANUAL, None, TOOL, tool_version(), when,
                                old.source_version, f"rejected by a curator{': ' + d.note if d.note else ''}",
-                               author_id=author, author_label=author_label, predicate_modifier="Not")
+                               author_id=who, author_label=author_label, predicate_modifier="Not")
             rejected = (*(r for r in old.rejected if r.object != item), rejection)
             candidates = tuple(c for c in old.candidates if c.object != item)
             if old.object == item:
@@ -194,7 +199,7 @@ def apply_decisions(project: Project, decisions: list[Decision], author: str, en
         records[entity.iri] = replace(
             old, subject_label=entity.label, object=item, object_label=described.display_name(),
             justification=MANUAL, confidence="1.00", tool=TOOL, tool_version=tool_version(), date=when,
-            source_version=endpoint.description, author_id=author, author_label=author_label,
+            source_version=endpoint.description, author_id=who, author_label=author_label,
             comment=f"accepted by a curator{': ' + d.note if d.note else ''}", match_string="",
             subject_match_field="", object_match_field="", similarity_score=None, candidates=(),
             rejected=tuple(r for r in old.rejected if r.object != item))

@@ -393,7 +393,7 @@ def candidate_record(entity: Entity, c: Candidate, source: str) -> Record:
     our_field = RDFS + "label" if c.our_name == entity.label else SKOS + "altLabel"
     return Record(entity.iri, entity.label, c.iri, c.name, LEXICAL, f"{c.score / 100:.2f}", TOOL, tool_version(),
                   today(), source, c.why, match_string=c.our_name, subject_match_field=our_field,
-                  object_match_field=c.their_field, similarity_score=f"{c.similarity:.2f}")
+                  object_match_field=c.their_field, similarity_score=f"{c.similarity / 100:.2f}")
 
 
 @dataclass

@@ -64,7 +64,7 @@ def _rows(r: Record, version: str) -> list[dict[str, str]]:
         "reviewer_id": curie(r.reviewer_id) if r.reviewer_id else "", "match_string": r.match_string,
         "subject_match_field": curie(r.subject_match_field) if r.subject_match_field else "",
         "object_match_field": curie(r.object_match_field) if r.object_match_field else "",
-        "similarity_score": f"{float(r.similarity_score) / 100:.2f}" if r.similarity_score else "",
+        "similarity_score": f"{float(r.similarity_score):.2f}" if r.similarity_score else "",
         "similarity_measure": "rapidfuzz ratio of case- and diacritic-folded names" if r.similarity_score else "",
         "mapping_tool": r.tool, "mapping_tool_version": r.tool_version or version, "mapping_date": r.date,
         "object_source": curie(OBJECT_SOURCE), "object_source_version": r.source_version,
@@ -103,7 +103,7 @@ def export_sssom(records: Iterable[Record], *, include_pending: bool = True, ver
 
 
 @dataclass(frozen=True)
-class Decision:
+class CuratorRow:
     """One curator decision read from an SSSOM file: accept (`reject` False) or reject."""
 
     subject: str
@@ -115,7 +115,7 @@ class Decision:
     line: int
 
 
-def read_decisions(path: Path) -> tuple[list[Decision], int]:
+def read_decisions(path: Path) -> tuple[list[CuratorRow], int]:
     """The manual decisions of an SSSOM TSV file, and how many other rows it had (left alone)."""
     import yaml
 
@@ -142,7 +142,7 @@ def read_decisions(path: Path) -> tuple[list[Decision], int]:
     for required in ("subject_id", "predicate_id", "object_id", "mapping_justification"):
         if required not in (reader.fieldnames or []):
             raise InputError(f"no {required} column", path=display, line=body_start + 1)
-    decisions: list[Decision] = []
+    decisions: list[CuratorRow] = []
     others = 0
     for n, row in enumerate(reader, body_start + 2):
         if None in row:
@@ -164,7 +164,7 @@ def read_decisions(path: Path) -> tuple[list[Decision], int]:
             others += 1
             continue
         author = row.get("author_id") or ""
-        decisions.append(Decision(
+        decisions.append(CuratorRow(
             expand(row["subject_id"] or "", prefixes, what="subject_id", line=n, path=display), obj,
             modifier == "Not", expand(author, prefixes, what="author_id", line=n, path=display) if author else "",
             row.get("author_label") or "", row.get("comment") or "", n))
