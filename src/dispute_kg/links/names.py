@@ -18,6 +18,9 @@ from rapidfuzz import fuzz
 GENERIC_SUFFIXES = ("islands", "island", "isles", "isle", "archipelago", "oblast", "prefecture", "krai",
                     "province", "village", "city", "town", "остров", "острова", "область", "島", "諸島", "県")
 GENERIC_PREFIXES = ("island of", "isle of", "the")
+# Words an exact-literal lookup adds to a name, so a same-name island, oblast or prefecture is found and
+# then judged by its type (the lookup cannot be fuzzy: it must stay an index lookup on a large endpoint).
+LOOKUP_SUFFIXES = ("Island", "Islands", "Oblast", "Prefecture")
 # Languages an exact-literal lookup is sent in besides the languages of our own names.
 LOOKUP_LANGUAGES = ("en", "ja", "ru")
 
@@ -57,8 +60,8 @@ class Name:
 
 
 def variants(names: Iterable[Name]) -> list[Name]:
-    """Spellings worth an exact-literal lookup: as given, title-cased, lower-cased, without and with
-    "Island(s)", in our languages and LOOKUP_LANGUAGES. Sorted and without repeats."""
+    """Spellings worth an exact-literal lookup: as given, title-cased, lower-cased, without "Island(s)"
+    and with each of LOOKUP_SUFFIXES, in our languages and LOOKUP_LANGUAGES. Sorted, without repeats."""
     names = list(names)
     langs = sorted({n.lang for n in names if n.lang} | set(LOOKUP_LANGUAGES))
     spellings: set[str] = set()
@@ -70,7 +73,7 @@ def variants(names: Iterable[Name]) -> list[Name]:
         for suffix in (" Islands", " Island", " islands", " island"):
             if stem.endswith(suffix):
                 stem = stem[: -len(suffix)]
-        for form in (base, stem, stem + " Island", stem + " Islands"):
+        for form in (base, stem, *(f"{stem} {word}" for word in LOOKUP_SUFFIXES)):
             spellings |= {form, form.lower(), form.title(), form[:1].upper() + form[1:]}
     return sorted({Name(s, lang) for s in spellings for lang in langs},
                   key=lambda n: (n.text, n.lang))

@@ -371,8 +371,9 @@ def decide(entity: Entity, cands: list[Candidate], min_score: int, where: str) -
     listed = ", ".join(f"{c.id} {c.name!r} ({c.score})" for c in fitting)
     above = [c for c in fitting if c.score >= min_score]
     if not above:
+        best = fitting[0]
         return Outcome(entity, "below-threshold", candidates=fitting, rejected=rejected,
-                       reason=f"no candidate scores {min_score} or more: {listed}")
+                       reason=f"no candidate scores {min_score} or more: {listed}; best: {best.why}")
     if len(above) > 1 and above[0].score - above[1].score < MARGIN:
         return Outcome(entity, "ambiguous", candidates=fitting, rejected=rejected,
                        reason=f"ambiguous, needs review: {listed}")

@@ -179,9 +179,10 @@ class ReconciliationService:
         if isinstance(limit, bool) or not isinstance(limit, int | float) or limit < 1 or limit != int(limit):
             raise InputError(f"query {key!r}: `limit` must be a positive integer")
         types = q.get("type")
-        wanted = {_local(t) for t in ([types] if isinstance(types, str) else types or [])}
-        if not all(isinstance(t, str) for t in ([types] if isinstance(types, str) else types or [])):
+        type_list = [types] if isinstance(types, str) else types if types is not None else []
+        if not isinstance(type_list, list) or not all(isinstance(t, str) for t in type_list):
             raise InputError(f"query {key!r}: `type` must be a string or a list of strings")
+        wanted = {_local(t) for t in type_list}
         if not isinstance(props, list) or not all(isinstance(p, dict) and "pid" in p and "v" in p for p in props):
             raise InputError(f"query {key!r}: `properties` must be a list of {{pid, v}} objects")
         scores = self._name_scores(text or "") if text and text.strip() else dict.fromkeys(self.entities, 0.0)
