@@ -148,3 +148,30 @@ def test_every_row_of_the_table_holds(endpoint_url, project_copy):
     shipped = {r.subject: r.object for r in wd.read_links(ROOT / wd.LINKS_FILE) if not r.pending}
     assert {ID + s: r.object for s, r in records.items() if not r.pending and s in
             {k[len(ID):] for k in shipped}} == shipped
+
+
+@pytest.mark.parametrize("ours, theirs, agree", [
+    ("Moneron", "Moneron Island", True),
+    ("Tyuleniy", "tyuleniy", True),
+    ("Habomai", "Habomai Islands", True),
+    ("Sakhalin", "Sakhalin Oblast", True),
+    ("Okinawa", "Okinawa Prefecture", True),  # names agree; the type map is what tells them apart
+    ("Kunashir", "Kunashiri", True),
+    ("São Tomé", "Sao Tome", True),
+    ("Iturup", "Итуруп", False),  # another script: only a label in that language can match
+    ("Shikotan", "Shakotan", False),
+    ("Japan", "United States", False),
+    ("Island", "Island of Man", False),
+])
+def test_name_agreement(ours, theirs, agree):
+    from dispute_kg.links.names import NAME_AGREES, similarity
+
+    assert (similarity([ours], [theirs])[0] >= NAME_AGREES) is agree
+
+
+def test_lookup_variants_stay_exact_literals():
+    from dispute_kg.links.names import Name, variants
+
+    spelled = {(n.text, n.lang) for n in variants([Name("Moneron Island", "en"), Name("Итуруп", "ru")])}
+    assert {("Moneron", "en"), ("moneron island", "ja"), ("Moneron Islands", "ru"), ("Итуруп", "ru")} <= spelled
+    assert all(lang in ("en", "ja", "ru") for _, lang in spelled)

@@ -20,11 +20,10 @@ from ..project.folder import Project
 from ..rdf.namespaces import ID
 from .client import SnapshotEndpoint
 from .common import EXACT_MATCH, LINKS_FILE, NO_TERM_FOUND, TOOL, WD, qid, tool_version
-from .names import similarity
+from .names import NAME_AGREES, similarity
 from .reconcile import AnyEndpoint, Entity, describe, load_type_map, project_entities, save_links
 from .records import MANUAL, UNSPECIFIED, Record, read_links, today
 
-NAME_AGREES = 85.0  # rapidfuzz ratio (folded names, generic words set aside) at which names agree
 QID = re.compile(r"Q[1-9][0-9]*\Z")
 
 

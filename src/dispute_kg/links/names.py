@@ -21,6 +21,9 @@ GENERIC_PREFIXES = ("island of", "isle of", "the")
 # Words an exact-literal lookup adds to a name, so a same-name island, oblast or prefecture is found and
 # then judged by its type (the lookup cannot be fuzzy: it must stay an index lookup on a large endpoint).
 LOOKUP_SUFFIXES = ("Island", "Islands", "Oblast", "Prefecture")
+# rapidfuzz ratio (folded names, generic words set aside) at which two names agree: "Kunashir" and
+# "Kunashiri" (94) do, "Shikotan" and "Shakotan" (88) do not.
+NAME_AGREES = 90.0
 # Languages an exact-literal lookup is sent in besides the languages of our own names.
 LOOKUP_LANGUAGES = ("en", "ja", "ru")
 

@@ -23,7 +23,7 @@ from ..rdf.namespaces import DEF, ID
 from .client import Endpoint, SnapshotEndpoint
 from .common import LINKS_FILE, NO_TERM_FOUND, PREFIXES, RDFS, SKOS, TOOL, TYPE_MAP_FILE, WD, WDT, qid, tool_version
 from .context import FACTS, Surroundings, Verdict, judge, parse_point
-from .names import LOOKUP_LANGUAGES, Name, similarity, variants
+from .names import LOOKUP_LANGUAGES, NAME_AGREES, Name, similarity, variants
 from .records import LEXICAL, UNSPECIFIED, Record, read_links, render_links, today, write_atomic
 
 AnyEndpoint = Endpoint | SnapshotEndpoint
@@ -378,6 +378,10 @@ def decide(entity: Entity, cands: list[Candidate], min_score: int, where: str) -
         return Outcome(entity, "ambiguous", candidates=fitting, rejected=rejected,
                        reason=f"ambiguous, needs review: {listed}")
     best = above[0]
+    if best.similarity < NAME_AGREES:
+        return Outcome(entity, "below-threshold", candidates=fitting, rejected=rejected,
+                       reason=f"best candidate {best.id} {best.name!r} scores {best.score}, but its name only "
+                              f"resembles ours ({best.why}); needs review")
     if best.verdict is None or best.verdict.state != "agrees":
         state = best.verdict.text if best.verdict else "context unknown"
         return Outcome(entity, "context", candidates=fitting, rejected=rejected,
