@@ -334,3 +334,18 @@ def test_sssom_export_passes_sssom_validate_and_imports_back(snapshot_server, pr
     res = cli(project_copy, "link", "import", str(bad), "--offline")
     assert res.returncode == 1 and "refused, nothing written" in res.stderr, res.stderr
     assert tree_hash(project_copy) == before
+
+
+def test_concurrent_decisions_are_all_kept(project_copy):
+    """Each decision reads, changes and writes the links file; run together, none may be lost."""
+    pending = sorted(s for s, r in records(project_copy).items() if r.pending)[:6]
+    procs = [subprocess.Popen([sys.executable, "-m", "dispute_kg", "--project", str(project_copy), "link", "reject",
+                               slug, f"Q{99900000500 + i}", "--author", AUTHOR],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i, slug in enumerate(pending)]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    after = records(project_copy)
+    assert {s: [wd.qid(r.object) for r in after[s].rejected] for s in pending} == {
+        s: [f"Q{99900000500 + i}"] for i, s in enumerate(pending)}

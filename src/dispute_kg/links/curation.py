@@ -158,7 +158,15 @@ def apply_decisions(project: Project, decisions: list[Decision], author: str | N
                     *, author_label: str = "", links_path: Path | None = None, dry_run: bool = False) -> list[str]:
     """Apply accepts and rejects together: every accept is verified first, and if any fails nothing is
     written (exit 1). Returns one line per decision."""
-    path = links_path or project.root / LINKS_FILE
+    from ..project.additions import project_lock
+
+    with project_lock(project):  # read, decide and write under the project's one writer lock
+        return _apply(project, decisions, author, endpoint, author_label, links_path or project.root / LINKS_FILE,
+                      dry_run)
+
+
+def _apply(project: Project, decisions: list[Decision], author: str | None, endpoint: AnyEndpoint | None,
+           author_label: str, path: Path, dry_run: bool) -> list[str]:
     records = {r.subject: r for r in read_links(path)}
     entities = {e.iri: e for e in project_entities(project)}
     type_map = load_type_map(project)

@@ -440,7 +440,13 @@ def reconcile(project: Project, endpoint: AnyEndpoint, *, min_score: int = 80,
     The links file is written only after every query succeeded, atomically, and only if it changes,
     so a second run with the same answers changes nothing.
     """
-    path = links_path or project.root / LINKS_FILE
+    from ..project.additions import project_lock
+
+    with project_lock(project):  # the project's one writer lock: a concurrent accept is not lost
+        return _reconcile(project, endpoint, min_score, dry_run, links_path or project.root / LINKS_FILE)
+
+
+def _reconcile(project: Project, endpoint: AnyEndpoint, min_score: int, dry_run: bool, path: Path) -> LinkReport:
     existing = {r.subject: r for r in read_links(path)}
     type_map = load_type_map(project)
     records = dict(existing)
