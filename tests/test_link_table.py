@@ -14,6 +14,8 @@ import subprocess
 
 import pytest
 from conftest import OXIGRAPH, ROOT, free_port, run_cli, wait_until_up
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_wikidata import load
 
 from dispute_kg import links as wd
@@ -175,3 +177,22 @@ def test_lookup_variants_stay_exact_literals():
     spelled = {(n.text, n.lang) for n in variants([Name("Moneron Island", "en"), Name("Итуруп", "ru")])}
     assert {("Moneron", "en"), ("moneron island", "ja"), ("Moneron Islands", "ru"), ("Итуруп", "ru")} <= spelled
     assert all(lang in ("en", "ja", "ru") for _, lang in spelled)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(min_size=1, max_size=40).filter(lambda t: t.strip()))
+def test_any_name_is_looked_up_as_itself(name):
+    """Whatever a label holds (quotes, braces, backslashes, control characters, other scripts), the
+    lookup sends it as a literal: it finds the item with exactly that label, and nothing breaks the query."""
+    import pyoxigraph as ox
+
+    from dispute_kg.links.names import Name, core, fold
+    from dispute_kg.links.reconcile import lookup_query
+
+    store = ox.Store()
+    item = ox.NamedNode(wd.WD + "Q99900000001")
+    label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    store.add(ox.Quad(item, label, ox.Literal(name, language="en")))
+    rows = list(store.query(lookup_query([Name(name, "en")])))
+    assert [r["item"] for r in rows] == [item]
+    assert isinstance(fold(name), str) and isinstance(core(name), str)

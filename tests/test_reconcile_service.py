@@ -12,6 +12,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
@@ -118,6 +120,8 @@ def test_openrefine_batch_by_post_and_by_get(app):
     (json.dumps([{"query": "x"}]), "JSON object"),
     (json.dumps({"q0": {"query": "x", "limit": 0}}), "positive integer"),
     (json.dumps({"q0": {"query": "x", "limit": "5"}}), "positive integer"),
+    ('{"q0": {"query": "x", "limit": Infinity}}', "positive integer"),
+    (json.dumps({"q0": {"query": "x", "limit": 2.5}}), "positive integer"),
     (json.dumps({"q0": {"query": ""}}), "non-empty"),
     (json.dumps({"q0": {"query": "x", "type": 5}}), "type"),
     (json.dumps({"q0": {"query": "x", "properties": [{"pid": "partOf"}]}}), "properties"),
@@ -187,3 +191,23 @@ def test_a_real_http_client_reconciles_against_serve(kg):
     finally:
         server.shutdown()
         server.server_close()
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+                    max_leaves=8)
+QUERY = st.fixed_dictionaries({}, optional={"query": st.text(max_size=30) | JSON, "type": JSON | st.text(max_size=12),
+                                            "limit": JSON, "type_strict": JSON, "properties": JSON | st.lists(
+                                                st.fixed_dictionaries({"pid": st.text(max_size=10), "v": JSON}),
+                                                max_size=2)})
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=st.dictionaries(st.text(max_size=5), QUERY | JSON, max_size=3))
+def test_any_batch_gets_a_valid_answer_or_a_400(app, batch):
+    status, _, body = post_queries(app, batch)
+    assert status in (200, 400), body
+    if status == 200:
+        valid(json.loads(body), "reconciliation-result-batch")
+    else:
+        assert json.loads(body)["error"]

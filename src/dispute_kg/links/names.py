@@ -76,6 +76,7 @@ def variants(names: Iterable[Name]) -> list[Name]:
         for suffix in (" Islands", " Island", " islands", " island"):
             if stem.endswith(suffix):
                 stem = stem[: -len(suffix)]
+        spellings.add(n.text)  # exactly as our data spells it, spaces and all
         for form in (base, stem, *(f"{stem} {word}" for word in LOOKUP_SUFFIXES)):
             spellings |= {form, form.lower(), form.title(), form[:1].upper() + form[1:]}
     return sorted({Name(s, lang) for s in spellings for lang in langs},

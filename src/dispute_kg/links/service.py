@@ -13,6 +13,7 @@ graph is small and read-only while served, so a batch of queries costs no store 
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -176,7 +177,8 @@ class ReconciliationService:
         if not (text and text.strip()) and not props:
             raise InputError(f"query {key!r}: give a non-empty `query` or `properties`")
         limit = q.get("limit", DEFAULT_LIMIT)
-        if isinstance(limit, bool) or not isinstance(limit, int | float) or limit < 1 or limit != int(limit):
+        if (isinstance(limit, bool) or not isinstance(limit, int | float) or not math.isfinite(limit) or limit < 1
+                or limit != int(limit)):
             raise InputError(f"query {key!r}: `limit` must be a positive integer")
         types = q.get("type")
         type_list = [types] if isinstance(types, str) else types if types is not None else []
