@@ -179,31 +179,32 @@ BAD_BINDINGS = json.dumps({"head": {"vars": ["item"]}, "results": {"bindings": [
     (("link",), HTML, "text/html", "not SPARQL JSON results"),
     (("link",), BAD_BINDINGS, "application/sparql-results+json", "malformed SPARQL JSON"),
     (("link", "--check"), HTML, "text/html", "not SPARQL JSON results"),
-    (("link", "accept", "state/japan", "Q17", "--author", AUTHOR), HTML, "text/html", "not SPARQL JSON results"),
+    (("link", "accept", "territory/iturup", "Q99900000001", "--author", AUTHOR), HTML, "text/html",
+     "not SPARQL JSON results"),
     (("wikidata", "refresh"), HTML, "text/html", "not Turtle"),
 ])
 def test_malformed_answers_exit_3_and_change_nothing(stub, project_copy, command, body, content_type, message):
     url = stub(body, content_type)
-    before = tree_hash(project_copy)
+    before = tree_hash(project_copy / "data")
     res = cli(project_copy, *command, "--endpoint", url, "--retries", "0")
     assert res.returncode == 3, res.stdout + res.stderr
     assert message in res.stderr and "Traceback" not in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1, res.stderr
-    assert tree_hash(project_copy) == before
+    assert tree_hash(project_copy / "data") == before
 
 
 def test_unreachable_endpoint_exits_3_and_refresh_never_copies_the_snapshot(project_copy):
     url = f"http://127.0.0.1:{free_port()}/sparql"
-    before = tree_hash(project_copy)
+    before = tree_hash(project_copy / "data")
     res = cli(project_copy, "wikidata", "refresh", "--endpoint", url, "--retries", "0")
     assert res.returncode == 3
     assert "cannot reach the Wikidata endpoint" in res.stderr and "--offline" not in res.stderr
     res = cli(project_copy, "link", "--endpoint", url, "--retries", "0")
     assert res.returncode == 3 and "--offline" in res.stderr
-    assert tree_hash(project_copy) == before
+    assert tree_hash(project_copy / "data") == before
     with pytest.raises(InputError, match="from itself"):
         wd.refresh_snapshot(Project.open(project_copy), wd.SnapshotEndpoint(project_copy / wd.SNAPSHOT_FILE))
-    assert tree_hash(project_copy) == before
+    assert tree_hash(project_copy / "data") == before
 
 
 @pytest.mark.parametrize("args, message", [
@@ -221,11 +222,11 @@ def test_unreachable_endpoint_exits_3_and_refresh_never_copies_the_snapshot(proj
     (("link", "reject", "state/japan", "Q17", "--author", "someone"), "not an IRI"),
 ])
 def test_bad_options_exit_2(project_copy, args, message):
-    before = tree_hash(project_copy)
+    before = tree_hash(project_copy / "data")
     res = cli(project_copy, *args)
     assert res.returncode == 2, res.stdout + res.stderr
     assert message in res.stderr and "Traceback" not in res.stderr
-    assert tree_hash(project_copy) == before
+    assert tree_hash(project_copy / "data") == before
 
 
 # -- manual decisions -------------------------------------------------------------------------
@@ -244,11 +245,11 @@ def test_reject_and_accept_stick_through_automatic_runs(project_copy):
     assert cli(project_copy, "link", "--offline").returncode == 0
     assert records(project_copy)["state/japan"].pending
 
-    before = tree_hash(project_copy)
+    before = tree_hash(project_copy / "data")
     for wrong, why in (("Q30", "no label or alias of Q30"), ("Q80389", "not in the offline snapshot")):
         res = cli(project_copy, "link", "accept", "state/japan", wrong, "--offline", "--author", AUTHOR)
         assert res.returncode == 1 and why in res.stderr, res.stderr
-    assert tree_hash(project_copy) == before
+    assert tree_hash(project_copy / "data") == before
 
     res = cli(project_copy, "link", "accept", "state/japan", "Q17", "--offline", "--author", AUTHOR,
               "--author-label", "Josiah Carberry")
@@ -330,10 +331,10 @@ def test_sssom_export_passes_sssom_validate_and_imports_back(snapshot_server, pr
     row2 = dict(row, subject_id="dkid:territory/kunashir", object_id="wikidata:Q17", predicate_modifier="Not")
     bad.write_text("\n".join([*lines, "\t".join(row[h] for h in header), "\t".join(row2[h] for h in header)]) + "\n",
                    encoding="utf-8")
-    before = tree_hash(project_copy)
+    before = tree_hash(project_copy / "data")
     res = cli(project_copy, "link", "import", str(bad), "--offline")
     assert res.returncode == 1 and "refused, nothing written" in res.stderr, res.stderr
-    assert tree_hash(project_copy) == before
+    assert tree_hash(project_copy / "data") == before
 
 
 def test_concurrent_decisions_are_all_kept(project_copy):

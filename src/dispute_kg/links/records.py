@@ -52,7 +52,8 @@ class Record:
     object_match_field: str = ""
     similarity_score: str | None = None
     predicate_modifier: str = ""  # "Not" for a curator's rejection
-    note: str = ""  # a curator's own words (rdfs:comment); `comment` is the tool's latest reason
+    note: str = ""  # a curator's own words (rdfs:comment, and the start of sssom:comment); never rewritten
+    # `comment` is the tool's latest reason; sssom:comment holds the note followed by it
     candidates: tuple[Record, ...] = field(default=(), compare=True)
     rejected: tuple[Record, ...] = field(default=(), compare=True)
 
@@ -138,8 +139,9 @@ def _body(r: Record, node: str, label: str) -> str:
         lines.append(f"sssom:object_source_version {_esc(r.source_version)}")
     if r.see_also:
         lines.append(f"sssom:see_also {_esc(r.see_also)}")
-    if r.comment:
-        lines.append(f"sssom:comment {_esc(r.comment)}")
+    said = " ".join(x for x in (r.note, r.comment) if x)  # what a reader of sssom:comment needs: both
+    if said:
+        lines.append(f"sssom:comment {_esc(said)}")
     if r.note:
         lines.append(f"rdfs:comment {_esc(r.note)}")
     for part in (*r.candidates, *r.rejected):
@@ -203,12 +205,19 @@ def read_links(path: Path) -> list[Record]:
         term = row[name]
         return term.value if term is not None else default
 
+    def reason(row: Any) -> str:
+        """sssom:comment less the curator's note it starts with (kept apart in rdfs:comment)."""
+        said, note = v(row, "cm"), v(row, "note")
+        if note and said.startswith(note):
+            return said[len(note):].lstrip()
+        return said
+
     mains: dict[str, Record] = {}
     parts: dict[str, list[tuple[str, Record]]] = {}
     for row in store.query(_READ):
         rec = Record(row["s"].value, v(row, "sl"), row["o"].value, v(row, "ol"), v(row, "j", LEXICAL),
                      row["c"].value if row["c"] else None, v(row, "t", TOOL), v(row, "tv"), v(row, "d"),
-                     v(row, "sv"), v(row, "cm"), v(row, "sa"), v(row, "au"), v(row, "al"), v(row, "rv"),
+                     v(row, "sv"), reason(row), v(row, "sa"), v(row, "au"), v(row, "al"), v(row, "rv"),
                      v(row, "ms"), v(row, "smf"), v(row, "omf"), row["ss"].value if row["ss"] else None,
                      v(row, "pm"), v(row, "note"))
         if row["whole"] is not None:
