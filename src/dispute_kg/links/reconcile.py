@@ -522,4 +522,3 @@ def fail_if_problems(checks: list[Any]) -> None:
         raise CheckFailed(f"{len(bad)} of {len(checks)} Wikidata link(s) failed the check")
 
 
-WDT_P31 = WDT + "P31"
