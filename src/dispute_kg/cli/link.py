@@ -1,8 +1,9 @@
-"""link (reconcile, --check, export) and wikidata refresh."""
+"""link (reconcile, --check, accept, reject, import, export) and wikidata refresh."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -12,27 +13,49 @@ from .common import Context, cli, pass_ctx
 _endpoint_option = click.option("--endpoint", default=None, metavar="URL",
                                 help="SPARQL endpoint (default: https://query.wikidata.org/sparql).")
 _offline_option = click.option("--offline", is_flag=True,
-                               help="Answer the same SPARQL from data/wikidata/snapshot.ttl, in-process.")
-_timeout_option = click.option("--timeout", type=float, default=60.0, show_default=True,
-                               help="Seconds to wait for one answer.")
-_retries_option = click.option("--retries", type=int, default=4, show_default=True,
+                               help="Answer the same SPARQL from data/wikidata/snapshot.ttl, in-process "
+                                    "(never combined with --endpoint; without it nothing falls back to the snapshot).")
+class FiniteRange(click.FloatRange):
+    """A float range that also refuses nan and inf, which compare false with every bound."""
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        number = super().convert(value, param, ctx)
+        if number != number or number in (float("inf"), float("-inf")):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+_timeout_option = click.option("--timeout", type=FiniteRange(min=0, min_open=True, max=3600), default=60.0,
+                               show_default=True, help="Seconds to wait for one answer (more than 0).")
+_retries_option = click.option("--retries", type=click.IntRange(0, 20), default=4, show_default=True,
                                help="Further attempts after a 429, a 5xx, a timeout or a refused connection.")
-_backoff_option = click.option("--backoff", type=float, default=2.0, show_default=True,
+_backoff_option = click.option("--backoff", type=FiniteRange(0, 600), default=2.0, show_default=True,
                                help="First wait between attempts, doubled each time (Retry-After wins).")
+_author_option = click.option("--author", default=None, metavar="IRI",
+                              help="Who decides: an ORCID (orcid:0000-...), mailto: or https: IRI "
+                                   "(default: $DISPUTE_KG_AUTHOR).")
+_author_label_option = click.option("--author-label", default="", metavar="NAME", help="The curator's name.")
 
 
 def _log(msg: str) -> None:
     click.echo(f"  {msg}", err=True)
 
 
+def _open(project, endpoint, offline, timeout=60.0, retries=4, backoff=2.0):
+    from .. import links as wd
+
+    return wd.open_endpoint(endpoint, offline, project, timeout=timeout, retries=retries, backoff=backoff, log=_log)
+
+
 @cli.group(invoke_without_command=True)
 @_endpoint_option
 @_offline_option
 @click.option("--min-score", type=click.IntRange(0, 100), default=80, show_default=True,
-              help="Lowest score (0-100) a clear winner needs to become a link.")
+              help="Lowest score (0-100) a clear winner needs to become a link (its context must agree too).")
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
 @click.option("--check", "check", is_flag=True,
-              help="Re-check every existing link (item exists, type compatible, label matches); exit 1 on a problem.")
+              help="Check every skos:exactMatch in the graph against its record and the item (exists, type "
+                   "compatible, label or alias agrees); exit 1 on a problem.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @_timeout_option
 @_retries_option
@@ -42,29 +65,31 @@ def link(cctx: click.Context, endpoint: str | None, offline: bool, min_score: in
          fmt: str, timeout: float, retries: int, backoff: float) -> None:
     """Reconcile our entities with Wikidata and write data/links/wikidata.ttl.
 
-    Only a clear, type-compatible winner above --min-score becomes a skos:exactMatch link; ambiguity
-    and misses are reported and kept as pending-review records. The file is replaced atomically and
-    only when every query succeeded.
+    Only a clear, type-compatible winner above --min-score whose context agrees becomes a
+    skos:exactMatch link; everything else is kept as a pending-review record with its scored
+    candidates. The file is replaced atomically and only when every query succeeded. An endpoint that
+    cannot be reached stops the command (exit 3); only --offline answers from the snapshot.
 
-    Examples: dispute-kg link --offline --dry-run ; dispute-kg link --check ; dispute-kg link export --format sssom
+    Examples: dispute-kg link --offline --dry-run ; dispute-kg link --offline --check
     """
     if cctx.invoked_subcommand is not None:
+        if endpoint or offline or check or dry_run:
+            raise click.UsageError("give --endpoint, --offline, --check and --dry-run after the subcommand")
         return
     from .. import links as wd
 
     ctx: Context = cctx.obj
     project = ctx.project_obj()
-    ep = wd.open_endpoint(endpoint, offline, project, timeout=timeout, retries=retries, backoff=backoff, log=_log)
+    ep = _open(project, endpoint, offline, timeout, retries, backoff)
     if check:
         results = wd.check_links(project, ep)
         if fmt == "json":
-            click.echo(json.dumps([{"entity": r.record.subject, "item": r.record.object, "ok": r.ok,
-                                    "problems": r.problems} for r in results], indent=2))
+            click.echo(json.dumps([{"entity": r.subject, "item": r.item, "ok": r.ok, "problems": r.problems}
+                                   for r in results], indent=2, ensure_ascii=False))
         else:
             for r in results:
                 state = "PASS" if r.ok else "FAIL"
-                click.echo(f"{state} {r.record.subject_label} -> {wd.qid(r.record.object)}"
-                           + ("" if r.ok else ": " + "; ".join(r.problems)))
+                click.echo(f"{state} {r.label} -> {wd.qid(r.item)}" + ("" if r.ok else ": " + "; ".join(r.problems)))
             click.echo(f"{sum(r.ok for r in results)} of {len(results)} link(s) pass ({ep.description})")
         wd.fail_if_problems(results)
         return
@@ -82,14 +107,106 @@ def link(cctx: click.Context, endpoint: str | None, offline: bool, min_score: in
     click.echo(f"{counts}; {wd.LINKS_FILE.as_posix()} {state} ({ep.description})")
 
 
+def _decide(ctx: Context, decisions, author, author_label, endpoint, offline, dry_run=False,
+            timeout=60.0, retries=4, backoff=2.0) -> None:
+    from .. import links as wd
+
+    project = ctx.project_obj()
+    who = author or os.environ.get("DISPUTE_KG_AUTHOR")
+    if who or len(decisions) == 1:
+        who = wd.author_iri(who)  # refuse a missing or malformed author before anything is asked
+    needs_item = any(not d.reject for d in decisions)
+    ep = _open(project, endpoint, offline, timeout, retries, backoff) if needs_item else None
+    for line in wd.apply_decisions(project, decisions, who, ep, author_label=author_label, dry_run=dry_run):
+        click.echo(line)
+
+
+@link.command("accept")
+@click.argument("entity")
+@click.argument("item", metavar="QID")
+@_author_option
+@_author_label_option
+@click.option("--note", default="", help="Why (kept in the record).")
+@_endpoint_option
+@_offline_option
+@_timeout_option
+@_retries_option
+@_backoff_option
+@pass_ctx
+def accept(ctx: Context, entity: str, item: str, author: str | None, author_label: str, note: str,
+           endpoint: str | None, offline: bool, timeout: float, retries: int, backoff: float) -> None:
+    """Link ENTITY to a Wikidata item, after the checks of `link --check` pass for it.
+
+    Recorded with the curator (author_id), the date and semapv:ManualMappingCuration; later automatic
+    runs never change it.
+
+    Example: dispute-kg link accept state/japan Q17 --offline --author orcid:0000-0002-1825-0097
+    """
+    from .. import links as wd
+
+    _decide(ctx, [wd.Decision(entity, item, False, note)], author, author_label, endpoint, offline,
+            timeout=timeout, retries=retries, backoff=backoff)
+
+
+@link.command("reject")
+@click.argument("entity")
+@click.argument("item", metavar="QID")
+@_author_option
+@_author_label_option
+@click.option("--note", default="", help="Why (kept in the record).")
+@pass_ctx
+def reject(ctx: Context, entity: str, item: str, author: str | None, author_label: str, note: str) -> None:
+    """Record that ENTITY is not the Wikidata item QID; an existing link to it is removed.
+
+    Later automatic runs never propose that item for this entity again.
+
+    Example: dispute-kg link reject territory/okinawa Q766445 --author orcid:0000-0002-1825-0097
+    """
+    from .. import links as wd
+
+    _decide(ctx, [wd.Decision(entity, item, True, note)], author, author_label, None, False)
+
+
+@link.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_author_option
+@_author_label_option
+@click.option("--dry-run", is_flag=True, help="Verify every decision; write nothing.")
+@_endpoint_option
+@_offline_option
+@_timeout_option
+@_retries_option
+@_backoff_option
+@pass_ctx
+def import_(ctx: Context, file: Path, author: str | None, author_label: str, dry_run: bool, endpoint: str | None,
+            offline: bool, timeout: float, retries: int, backoff: float) -> None:
+    """Apply a curator's decisions from an SSSOM TSV file, all or nothing.
+
+    Rows justified by semapv:ManualMappingCuration are decisions: with predicate_modifier Not a
+    rejection, without it an accepted link (verified as `link accept` does). Other rows are left alone.
+    A row's author_id wins over --author.
+
+    Example: dispute-kg link import reviewed.sssom.tsv --offline --author orcid:0000-0002-1825-0097
+    """
+    from .. import links as wd
+
+    decisions, others = wd.read_decisions(file)
+    if not decisions:
+        click.echo(f"no manual decisions in {file} ({others} other row(s) left alone)")
+        return
+    _decide(ctx, [wd.Decision(d.subject, d.object, d.reject, d.comment, d.author_id) for d in decisions], author,
+            author_label, endpoint, offline, dry_run, timeout, retries, backoff)
+    click.echo(f"{len(decisions)} decision(s) {'verified' if dry_run else 'applied'}; {others} other row(s) left alone")
+
+
 @link.command("export")
 @click.option("--format", "fmt", type=click.Choice(["sssom"]), default="sssom", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of standard output.")
-@click.option("--links-only", is_flag=True, help="Leave out pending-review records.")
+@click.option("--links-only", is_flag=True, help="Leave out pending-review records, candidates and rejections.")
 @pass_ctx
 def export(ctx: Context, fmt: str, output: Path | None, links_only: bool) -> None:
-    """Write the link records as SSSOM TSV.
+    """Write the link records as SSSOM TSV (links, pending records, candidates, rejections).
 
     Example: dispute-kg link export --format sssom -o wikidata.sssom.tsv
     """
@@ -120,7 +237,9 @@ def refresh(ctx: Context, endpoint: str | None, output: Path | None, timeout: fl
             backoff: float) -> None:
     """Regenerate data/wikidata/snapshot.ttl from a live endpoint with CONSTRUCT queries.
 
-    Run it online; the file says in its header that it is a snapshot and when it was taken.
+    Run it online: an endpoint that cannot be reached, or that answers with something other than
+    RDF, stops it with exit 3 and the snapshot unchanged. The file says in its header that it is a
+    snapshot and when it was taken.
 
     Example: dispute-kg wikidata refresh
     """
@@ -128,5 +247,6 @@ def refresh(ctx: Context, endpoint: str | None, output: Path | None, timeout: fl
 
     project = ctx.project_obj()
     ep = wd.open_endpoint(endpoint, False, project, timeout=timeout, retries=retries, backoff=backoff, log=_log)
+    ep.hint = "; the snapshot is unchanged (refresh needs a live endpoint)"
     path, n = wd.refresh_snapshot(project, ep, output=output)
     click.echo(f"snapshot written: {path} ({n} triples from {ep.description})")

@@ -359,4 +359,7 @@ def make_app(kg: Any, settings: Settings | None = None, executor: Any = None) ->
     app.add_route("GET", "/api/queries", queries_view(app))
     app.add_route("GET", r"/api/queries/(?P<name>[^/]+)", stored_query_view(app))
     app.add_route("GET", "/openapi.json", openapi_view(app))
+    from .reconcile import install as install_reconcile
+
+    install_reconcile(app)
     return app

@@ -6,8 +6,8 @@ pyoxigraph over `data/wikidata/snapshot.ttl`, which is written in Wikidata's own
 
 Links are `skos:exactMatch` (never `owl:sameAs`: the OWL RL closure would copy every Wikidata
 triple onto our entity), each with an SSSOM-style record. A wrong link is worse than no link, so
-only a clear winner above the score threshold becomes a link; everything else is reported and kept
-as an explicit pending-review record.
+only a clear winner above the score threshold whose context agrees becomes a link; everything else is
+kept as a pending-review record with its scored candidates, for a curator to accept or reject.
 """
 
 from __future__ import annotations
@@ -16,27 +16,26 @@ from .client import (
     Endpoint,
     RetryPolicy,
     SnapshotEndpoint,
-    network_reaches,
     open_endpoint,
     parse_retry_after,
     user_agent,
 )
 from .common import DEFAULT_ENDPOINT, LINKS_FILE, SNAPSHOT_FILE, WD, WDT, qid
+from .curation import Decision, LinkCheck, apply_decisions, author_iri, check_links
 from .reconcile import (
     Candidate,
     Entity,
-    LinkCheck,
     LinkReport,
     Outcome,
-    check_links,
     fail_if_problems,
     load_type_map,
     outcome_summary,
     project_entities,
     reconcile,
 )
-from .records import Record, export_sssom, read_links, render_links, write_atomic
+from .records import Record, read_links, render_links, write_atomic
 from .snapshot import refresh_snapshot
+from .sssom import export_sssom, read_decisions
 
 __all__ = [
     "DEFAULT_ENDPOINT",
@@ -45,6 +44,7 @@ __all__ = [
     "WD",
     "WDT",
     "Candidate",
+    "Decision",
     "Endpoint",
     "Entity",
     "LinkCheck",
@@ -53,16 +53,18 @@ __all__ = [
     "Record",
     "RetryPolicy",
     "SnapshotEndpoint",
+    "apply_decisions",
+    "author_iri",
     "check_links",
     "export_sssom",
     "fail_if_problems",
     "load_type_map",
-    "network_reaches",
     "open_endpoint",
     "outcome_summary",
     "parse_retry_after",
     "project_entities",
     "qid",
+    "read_decisions",
     "read_links",
     "reconcile",
     "refresh_snapshot",

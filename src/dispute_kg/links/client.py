@@ -75,6 +75,8 @@ class Endpoint:
         self.sleep = sleep
         self.log = log
         self.description = url
+        # what to suggest when the endpoint cannot be reached; `wikidata refresh` has no --offline
+        self.hint = f"; run with --offline to use {SNAPSHOT_FILE.as_posix()} instead"
 
     def _request(self, query: str, fmt: str) -> Any:
         from SPARQLWrapper import GET, JSON, TURTLE, SPARQLWrapper
@@ -132,8 +134,10 @@ class Endpoint:
                         last = f"cannot connect ({reason})"
                 except (ConnectionError, OSError) as exc:
                     last = f"cannot connect ({exc})"
-                except ValueError as exc:  # a body that is not the format asked for
-                    last = f"unreadable answer ({exc})"
+                except (json.JSONDecodeError, UnicodeDecodeError) as exc:  # not the format asked for: final
+                    raise BackendUnavailable(f"the endpoint {self.url} answered with something that is not "
+                                             f"{'SPARQL JSON results' if fmt == 'json' else 'Turtle'} "
+                                             f"({str(exc).splitlines()[0][:120]})") from None
                 if attempt + 1 < attempts:
                     delay = self.policy.wait(attempt, retry_after)
                     if self.log:
@@ -141,15 +145,18 @@ class Endpoint:
                                  f"(attempt {attempt + 2} of {attempts})")
                     self.sleep(delay)
         raise BackendUnavailable(f"cannot reach the Wikidata endpoint {self.url}: {last} "
-                                 f"(gave up after {attempts} attempt(s)); run with --offline to use "
-                                 f"{SNAPSHOT_FILE.as_posix()} instead")
+                                 f"(gave up after {attempts} attempt(s)){self.hint}")
 
     def select(self, query: str) -> list[dict[str, dict[str, str]]]:
         answer = self._run(query, "json")
         try:
-            return list(answer["results"]["bindings"])
+            rows = list(answer["results"]["bindings"])
         except (KeyError, TypeError):
             raise BackendUnavailable(f"the endpoint {self.url} did not answer with SPARQL JSON results") from None
+        if not all(isinstance(r, dict) and all(isinstance(t, dict) and "value" in t for t in r.values())
+                   for r in rows):
+            raise BackendUnavailable(f"the endpoint {self.url} answered with malformed SPARQL JSON bindings")
+        return rows
 
     def construct(self, query: str) -> bytes:
         return self._run(query, "turtle")
@@ -175,33 +182,14 @@ class SnapshotEndpoint:
         return self.store.query(query).serialize(format=ox.RdfFormat.TURTLE)
 
 
-# -- the type map ---------------------------------------------------------------------------
-
-
-def network_reaches(url: str, timeout: float = 3.0) -> bool:
-    """Whether a TCP connection to the endpoint's host can be opened at all (no request is sent)."""
-    import socket
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        with socket.create_connection((parts.hostname or "", port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
 def open_endpoint(url: str | None, offline: bool, project: Project, *, timeout: float = 60.0, retries: int = 4,
                   backoff: float = 2.0, log: Callable[[str], None] | None = None) -> Endpoint | SnapshotEndpoint:
-    """The live endpoint, or the offline snapshot when asked for, or when no endpoint was named and the
-    default one cannot be reached at all (said on stderr: snapshot answers are never passed off as live)."""
-    snapshot = SnapshotEndpoint(project.root / SNAPSHOT_FILE)
+    """The live endpoint, or the offline snapshot when (and only when) --offline asks for it.
+
+    Never a silent fallback: an endpoint that cannot be reached is an error (exit 3) naming it, so
+    snapshot answers are never passed off as live ones."""
+    if offline and url is not None:
+        raise InputError("--offline and --endpoint contradict each other: give one")
     if offline:
-        return snapshot
-    if url is None and not network_reaches(DEFAULT_ENDPOINT):
-        if log:
-            log(f"no network route to {DEFAULT_ENDPOINT}: answering offline from {SNAPSHOT_FILE} "
-                "(a dated snapshot, not live data); pass --endpoint URL to insist on a live endpoint")
-        return snapshot
+        return SnapshotEndpoint(project.root / SNAPSHOT_FILE)
     return Endpoint(url or DEFAULT_ENDPOINT, RetryPolicy(timeout=timeout, retries=retries, backoff=backoff), log=log)

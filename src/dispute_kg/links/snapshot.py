@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ..errors import InputError
+from ..errors import BackendUnavailable, InputError
 from ..project.folder import Project
 from ..project.state import writer_lock
 from .client import Endpoint, SnapshotEndpoint
@@ -16,7 +16,8 @@ from .common import LINKS_FILE, PREFIXES, RDFS, SCHEMA, SKOS, SNAPSHOT_FILE, WD,
 from .reconcile import load_type_map
 from .records import read_links, today, write_atomic
 
-SNAPSHOT_FACTS = ["P297", "P298", "P571", "P576", "P625", "P2046"]
+SNAPSHOT_FACTS = ["P17", "P131", "P297", "P298", "P361", "P39", "P571", "P576", "P585", "P625", "P1891", "P2046"]
+LANGS = '"en", "ja", "ru"'
 
 
 def refresh_queries(qids: Iterable[str], compatible: Iterable[str]) -> list[str]:
@@ -27,8 +28,8 @@ def refresh_queries(qids: Iterable[str], compatible: Iterable[str]) -> list[str]
     return [
         PREFIXES + f"""CONSTRUCT {{ ?item rdfs:label ?l ; skos:altLabel ?a ; schema:description ?d }} WHERE {{
   VALUES ?item {{ {items} }}
-  {{ ?item rdfs:label ?l . FILTER (LANG(?l) = "en") }}
-  UNION {{ ?item skos:altLabel ?a . FILTER (LANG(?a) = "en") }}
+  {{ ?item rdfs:label ?l . FILTER (LANG(?l) IN ({LANGS})) }}
+  UNION {{ ?item skos:altLabel ?a . FILTER (LANG(?a) IN ({LANGS})) }}
   UNION {{ ?item schema:description ?d . FILTER (LANG(?d) = "en") }}
 }}""",
         PREFIXES + f"""CONSTRUCT {{ ?item wdt:P31 ?type . ?type rdfs:label ?tl }} WHERE {{
@@ -57,21 +58,30 @@ def refresh_queries(qids: Iterable[str], compatible: Iterable[str]) -> list[str]
 
 SNAPSHOT_HEADER = """# SNAPSHOT of Wikidata (not live data), taken {date} from {source}.
 # Written by `dispute-kg wikidata refresh`; it holds the items data/links/wikidata.ttl links to, their
-# English labels, aliases and descriptions, their wdt:P31 types with the wdt:P279 steps up to the
-# classes of data/wikidata/type-map.tsv, and the facts the enrichment queries use
-# ({facts}). `dispute-kg link --offline` answers its SPARQL from this file.
+# labels and aliases (English, Japanese, Russian), English descriptions, their wdt:P31 types with the
+# wdt:P279 steps up to the classes of data/wikidata/type-map.tsv, and the facts the enrichment queries
+# and the linker's context use ({facts}). `dispute-kg link --offline` answers its SPARQL from this file.
 """
 
 
 def refresh_snapshot(project: Project, endpoint: Endpoint | SnapshotEndpoint, *,
                      output: Path | None = None) -> tuple[Path, int]:
+    if isinstance(endpoint, SnapshotEndpoint):
+        raise InputError("refusing to rebuild the snapshot from itself: `wikidata refresh` needs a live endpoint",
+                         path=SNAPSHOT_FILE.as_posix())
     links = [r for r in read_links(project.root / LINKS_FILE) if not r.pending]
     if not links:
         raise InputError("no links to snapshot: run `dispute-kg link` first", path=LINKS_FILE.as_posix())
     compatible = sorted({c for cs in load_type_map(project).values() for c in cs})
     graph = ox.Store()
     for query in refresh_queries([qid(r.object) for r in links], compatible):
-        graph.load(endpoint.construct(query), format=ox.RdfFormat.TURTLE)
+        answer = endpoint.construct(query)
+        try:
+            graph.load(answer, format=ox.RdfFormat.TURTLE)
+        except SyntaxError as exc:
+            raise BackendUnavailable(f"the endpoint {endpoint.url} answered a CONSTRUCT query with something that "
+                                     f"is not Turtle ({str(exc).splitlines()[0][:120]}); the snapshot is "
+                                     "unchanged") from None
     triples = sorted({(q.subject, q.predicate, q.object) for q in graph}, key=lambda t: tuple(str(x) for x in t))
     body = ox.serialize([ox.Triple(*t) for t in triples], format=ox.RdfFormat.TURTLE,
                         prefixes={"wd": WD, "wdt": WDT, "rdfs": RDFS, "skos": SKOS, "schema": SCHEMA,
