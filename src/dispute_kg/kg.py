@@ -117,12 +117,12 @@ class KnowledgeGraph:
     def rdflib_graph(self) -> Any:
         import rdflib
 
-        from .stores.memory import json_to_node
+        from .rdf.convert import term_to_rdflib
 
         graph = rdflib.Graph()
         add = graph.add
         for s, p, o, _ in self.store.quads():
-            add((json_to_node(s), json_to_node(p), json_to_node(o)))
+            add((term_to_rdflib(s), term_to_rdflib(p), term_to_rdflib(o)))
         return graph
 
     def check(self, *, shacl: bool = True) -> CheckReport:

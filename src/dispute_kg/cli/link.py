@@ -7,17 +7,17 @@ from pathlib import Path
 
 import click
 
-from .common import Context, cli, pass_ctx
+from .common import COUNT, HTTP_URL, SECONDS, Context, cli, pass_ctx
 
-_endpoint_option = click.option("--endpoint", default=None, metavar="URL",
+_endpoint_option = click.option("--endpoint", type=HTTP_URL, default=None,
                                 help="SPARQL endpoint (default: https://query.wikidata.org/sparql).")
 _offline_option = click.option("--offline", is_flag=True,
                                help="Answer the same SPARQL from data/wikidata/snapshot.ttl, in-process.")
-_timeout_option = click.option("--timeout", type=float, default=60.0, show_default=True,
+_timeout_option = click.option("--timeout", type=SECONDS, default=60.0, show_default=True,
                                help="Seconds to wait for one answer.")
-_retries_option = click.option("--retries", type=int, default=4, show_default=True,
+_retries_option = click.option("--retries", type=COUNT, default=4, show_default=True,
                                help="Further attempts after a 429, a 5xx, a timeout or a refused connection.")
-_backoff_option = click.option("--backoff", type=float, default=2.0, show_default=True,
+_backoff_option = click.option("--backoff", type=click.FloatRange(min=0), default=2.0, show_default=True,
                                help="First wait between attempts, doubled each time (Retry-After wins).")
 
 

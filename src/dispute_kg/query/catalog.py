@@ -2,7 +2,7 @@
 
 Binding values to a query's parameters lives in `binding`, which the quick route
 of `dispute-kg query run` imports without this module: reading headers needs `re`, and the quick
-route reads the headers from the index `build` writes instead (see `quickindex`).
+route reads the headers from the index `build` writes instead (see `query.index`).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def parameter_variables(text: str) -> list[str]:
 def load_query(path: Path) -> StoredQuery:
     text = path.read_text(encoding="utf-8")
     display = f"queries/{path.name}"
-    header, _ = read_header(text)
+    header, _ = read_header(text, display)
     variables = {parse_variable(v)[0]: v for v in parameter_variables(text)}
     declared = header.get("parameters") or []
     if not isinstance(declared, list):
