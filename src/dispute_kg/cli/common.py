@@ -12,7 +12,24 @@ import click
 DEBUG_FLAGS = ("--debug", "--traceback")
 
 # Option value types shared by every command, so that a bad value fails at parse time with exit 2.
-SECONDS = click.FloatRange(min=0, min_open=True)
+class Seconds(click.FloatRange):
+    """A number of seconds above 0; click's FloatRange lets `nan` and `inf` through."""
+
+    name = "seconds"
+
+    def __init__(self) -> None:
+        super().__init__(min=0, min_open=True)
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        import math
+
+        seconds = super().convert(value, param, ctx)
+        if not math.isfinite(seconds) or not seconds > 0:
+            self.fail(f"{value!r} is not a number of seconds above 0", param, ctx)
+        return seconds
+
+
+SECONDS = Seconds()
 COUNT = click.IntRange(min=0)
 POSITIVE = click.IntRange(min=1)
 

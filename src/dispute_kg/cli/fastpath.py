@@ -75,8 +75,8 @@ def parse(argv: list[str]) -> Plan | None:
                 plan.timeout = float(value)
             except ValueError:
                 return None
-            if not plan.timeout > 0:
-                return None
+            if not 0 < plan.timeout < float("inf"):
+                return None  # click refuses it, with the usage line
         else:
             return None
     return plan

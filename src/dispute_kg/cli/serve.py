@@ -8,7 +8,7 @@ import sys
 import click
 
 from ..errors import CheckFailed, InputError
-from .common import Context, cli, pass_ctx
+from .common import SECONDS, Context, cli, pass_ctx
 
 
 @cli.command()
@@ -24,7 +24,7 @@ from .common import Context, cli, pass_ctx
 @click.option("--allow-service", is_flag=True,
               help="Allow SERVICE clauses (refused by default: the server would send requests to any host "
                    "a query names).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
+@click.option("--timeout", type=SECONDS, default=10.0, show_default=True,
               help="Seconds a query may run before it is stopped and answered with 503.")
 @click.option("--max-rows", type=click.IntRange(min=1), default=10000, show_default=True,
               help="Row cap per answer; a capped answer is marked truncated.")

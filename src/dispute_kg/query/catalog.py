@@ -155,6 +155,11 @@ def render_docs(catalog: Catalog) -> str:
              "The headers and variables follow grlc's conventions (`?_name_iri` required, `?__name_xsd_date`",
              "optional), and the files run unchanged in grlc: `tests/test_grlc.py` checks that grlc reads the",
              "same parameters and that the queries it rewrites give the same answers.", "",
+             "A header is the run of `#+` lines at the top of the file; without that prefix it is YAML, read",
+             "with PyYAML's safe loader as grlc reads it (so `# text` after a value is a comment, and a value",
+             "containing `: ` or starting with a YAML indicator must be quoted). What YAML cannot read, a key",
+             "given twice, an unknown key, a value of the wrong kind or a `#+` line after the query has begun",
+             "is refused with the file, line and column, never guessed at.", "",
              "| query | summary | parameters |", "|---|---|---|"]
     queries = catalog.all()
     for q in queries:

@@ -81,8 +81,12 @@ def read_header(text: str, path: str | None = None) -> tuple[dict[str, Any], str
         node = loader.get_single_node()
         header = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # Where the construct that failed began (a key with no `:` after it) when YAML says so, else where
+        # it noticed: the next line's start is the wrong place to send someone for a missing colon.
+        mark = exc.context_mark or exc.problem_mark
         problem = exc.problem or exc.context or "cannot read the header"
+        if exc.context and exc.context_mark is not None:
+            problem += f" ({exc.context})"
         line, column = _locate(mark, raw, len(lines))
         raise InputError(f"query header is not valid YAML: {problem}", path=path, line=line,
                          column=column) from None
