@@ -2,8 +2,8 @@
 
 SELECT/ASK answers are written as a readable table or as the W3C SPARQL 1.1 result formats: JSON
 (the standard library), XML (pyoxigraph), CSV and TSV (by hand: a few lines each, and TSV's terms come
-from `rdf.convert`). CONSTRUCT/DESCRIBE answers are written as N-Triples by pyoxigraph, or as Turtle /
-JSON-LD through rdflib, imported only when one of those is asked for.
+from `rdf.convert`). CONSTRUCT/DESCRIBE answers are written as N-Triples, Turtle or JSON-LD by
+pyoxigraph, which keeps every literal's lexical form.
 
 The table, CSV and TSV writers are on the quick route of `dispute-kg query run`, so this module
 imports no standard-library module at run time beyond `os` (textwrap alone pulls in `re`).
@@ -211,31 +211,30 @@ def write_table(result: Result, out: TextIO, width: int | None = None) -> None:
 
 
 # -- CONSTRUCT / DESCRIBE -----------------------------------------------------------------------
-def write_nt(result: Result, out: TextIO) -> None:
-    from ..rdf.convert import ntriples
+def _serialize(result: Result, fmt: str) -> str:
+    """N-Triples, Turtle or JSON-LD by pyoxigraph, which writes each literal's lexical form as it is
+    (rdflib's Turtle writer rewrites some: `"TRUE"^^xsd:boolean` becomes `true`)."""
+    import pyoxigraph as ox
 
-    out.write(ntriples(result.triples).decode("utf-8"))
-
-
-def _rdflib_graph(result: Result):
-    import rdflib
-
-    from ..rdf.convert import terms_to_rdflib_graph
+    from ..rdf.convert import term_to_ox
     from ..rdf.namespaces import ID, PREFIXES
 
-    graph = rdflib.Graph()
-    for prefix, ns in sorted(PREFIXES.items()):
-        graph.bind(prefix, ns)
-    graph.bind("id", ID)
-    return terms_to_rdflib_graph(result.triples, graph)
+    triples = [ox.Triple(term_to_ox(s), term_to_ox(p), term_to_ox(o)) for s, p, o in result.triples]
+    formats = {"nt": ox.RdfFormat.N_TRIPLES, "ttl": ox.RdfFormat.TURTLE, "jsonld": ox.RdfFormat.JSON_LD}
+    prefixes = {**dict(sorted(PREFIXES.items())), "id": ID} if fmt == "ttl" else None
+    return ox.serialize(triples, format=formats[fmt], prefixes=prefixes).decode("utf-8")
+
+
+def write_nt(result: Result, out: TextIO) -> None:
+    out.write(_serialize(result, "nt"))
 
 
 def write_ttl(result: Result, out: TextIO) -> None:
-    out.write(_rdflib_graph(result).serialize(format="turtle"))
+    out.write(_serialize(result, "ttl"))
 
 
 def write_jsonld(result: Result, out: TextIO) -> None:
-    out.write(_rdflib_graph(result).serialize(format="json-ld", indent=2))
+    out.write(_serialize(result, "jsonld"))
     out.write("\n")
 
 

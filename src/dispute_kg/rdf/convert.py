@@ -3,8 +3,11 @@ result terms (`rdf.terms.Term`, the shape every backend returns), and N-Triples 
 
 One literal rule everywhere: a literal keeps its lexical form exactly (`"01"^^xsd:integer` stays
 `"01"`; rdflib terms are made with `normalize=False`), a plain literal has no datatype key, a
-language-tagged one no datatype. So the embedded store, the memory store, a remote endpoint, SHACL
-in `check` and in `validate`, and the result writers all see the same literal.
+language-tagged one no datatype, and language tags are lower case (RDF 1.1 allows it, pyoxigraph's
+parser and store always do it, so every other route does it too). So the embedded store, the memory
+store, a remote endpoint, SHACL in `check` and in `validate`, and the result writers all see the same
+literal, except where a store itself keeps values rather than text: Oxigraph stores xsd numbers and
+date-times by value, so `"01"^^xsd:integer` is read back from it as `"1"`.
 
 N-Triples is written by pyoxigraph (`str()` of a term, `pyoxigraph.serialize`), never escaped by
 hand. pyoxigraph is imported at load (the quick route of `query run` has it loaded already);
@@ -80,7 +83,7 @@ def term_from_json(raw: dict) -> Term:
     if kind in ("literal", "typed-literal"):
         out = {"type": "literal", "value": value}
         if raw.get("xml:lang"):
-            out["xml:lang"] = raw["xml:lang"]
+            out["xml:lang"] = raw["xml:lang"].lower()
         elif raw.get("datatype") and raw["datatype"] not in (XSD_STRING, RDF_LANG_STRING):
             out["datatype"] = raw["datatype"]
         return out
@@ -101,7 +104,7 @@ def term_from_rdflib(node: rdflib.term.Node) -> Term:
         raise TypeError(f"unsupported term {node!r}")
     out = {"type": "literal", "value": str(node)}
     if node.language:
-        out["xml:lang"] = node.language
+        out["xml:lang"] = node.language.lower()
     elif node.datatype is not None and str(node.datatype) != XSD_STRING:
         out["datatype"] = str(node.datatype)
     return out
@@ -116,7 +119,7 @@ def term_to_rdflib(term: Term) -> rdflib.term.Node:
     if kind == "bnode":
         return rdflib.BNode(term["value"])
     if term.get("xml:lang"):
-        return rdflib.Literal(term["value"], lang=term["xml:lang"], normalize=False)
+        return rdflib.Literal(term["value"], lang=term["xml:lang"].lower(), normalize=False)
     if term.get("datatype"):
         return rdflib.Literal(term["value"], datatype=rdflib.URIRef(term["datatype"]), normalize=False)
     return rdflib.Literal(term["value"], normalize=False)
@@ -147,7 +150,7 @@ def rdflib_to_ox(node: rdflib.term.Node) -> ox.NamedNode | ox.BlankNode | ox.Lit
         return ox.BlankNode(str(node))
     if isinstance(node, rdflib.Literal):
         if node.language:
-            return ox.Literal(str(node), language=node.language)
+            return ox.Literal(str(node), language=node.language)  # pyoxigraph lower-cases it
         if node.datatype is not None:
             return ox.Literal(str(node), datatype=ox.NamedNode(str(node.datatype)))
         return ox.Literal(str(node))

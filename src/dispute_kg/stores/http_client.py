@@ -6,8 +6,9 @@ because it cannot give what a polite, scriptable client needs:
 
 - a wall-clock limit per attempt: `urlopen(timeout=)` bounds each socket read, so a server that sends
   a byte every half second holds it forever. Here a timer shuts the socket at the attempt's deadline.
-- no process-wide settings: its digest auth calls `urllib.request.install_opener`; the old Wikidata
-  client set `socket.setdefaulttimeout`. Here everything is per request.
+- no process-wide settings: its digest auth calls `urllib.request.install_opener`, and a sub-second
+  timeout would need `socket.setdefaulttimeout`, both of which change every request of the process.
+  Here everything is per request.
 - retries with exponential backoff that honour `Retry-After` (RFC 9110 10.2.3), on 429, 502, 503,
   504, refused connections and timeouts; a request that may have changed something (an update) is
   repeated only when the server cannot have acted on it (a refused connection, 429 or 503).

@@ -1,13 +1,16 @@
 """A remote SPARQL 1.1 endpoint (Oxigraph server, Fuseki, GraphDB, Virtuoso, QLever, Neptune).
 
-Selector: `sparql:QUERY_URL[;update=URL][;gsp=URL][;timeout=SECONDS]`. Queries go through
-SPARQLWrapper (GET for short queries, form-encoded POST for long ones, SPARQL JSON results, or
-N-Triples for CONSTRUCT/DESCRIBE). Update needs `update=`; bulk loading and reading one graph use
-the Graph Store Protocol when `gsp=` is given and fall back to SPARQL Update/CONSTRUCT otherwise.
+Selector: `sparql:QUERY_URL[;update=URL][;gsp=URL][;timeout=SECONDS][;retries=N]`. Requests go
+through the package's one SPARQL HTTP client (`http_client`): SPARQLWrapper forms them (GET for short
+queries, form-encoded POST for long ones, SPARQL JSON results, or N-Triples for CONSTRUCT/DESCRIBE);
+each attempt has a wall-clock timeout; 429/502/503/504 and refused connections are retried (default 2
+more attempts) honouring Retry-After, while a query that ran out of time is not repeated. Update
+needs `update=`; bulk loading and reading one graph use the Graph Store Protocol when `gsp=` is given
+and fall back to SPARQL Update/CONSTRUCT otherwise.
 
 Credentials come from the environment, never from the command line (where `ps` and shell history
 would show them): `DISPUTE_KG_SPARQL_TOKEN` (HTTP bearer) or `DISPUTE_KG_SPARQL_USER` with
-`DISPUTE_KG_SPARQL_PASSWORD` (HTTP basic).
+`DISPUTE_KG_SPARQL_PASSWORD` (HTTP basic, or digest when the server asks for it).
 
 Parameters are bound as RDF terms by a `VALUES` block inserted at the start of the outermost WHERE
 group, each term serialised with N-Triples escaping and checked first, so no value can change the
@@ -187,7 +190,7 @@ class SparqlStore:
         """The quads of every named graph (the graphs `push` writes); default-graph-only triples of an
         endpoint are not listed, as a union default graph cannot tell them apart."""
         for graph in self.graphs():
-            g = {"type": "uri", "value": graph}
+            g = iri(graph)
             for s, p, o in self.graph_triples(graph):
                 yield s, p, o, g
 
