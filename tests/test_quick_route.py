@@ -223,10 +223,13 @@ def test_refresh_leaves_no_index_for_a_store_that_does_not_match(built_copy):
 
 
 def test_the_fast_parser_knows_every_output_format():
-    from dispute_kg.cli.fastpath import FORMATS
+    from dispute_kg.cli.fastpath import parse
     from dispute_kg.query.results import WRITERS
 
-    assert FORMATS == tuple(WRITERS)
+    for name in WRITERS:
+        plan = parse(["query", "run", "sources", "-f", name])
+        assert plan is not None and plan.fmt == name
+    assert parse(["query", "run", "sources", "-f", "yaml"]) is None  # click refuses it, with the choices
 
 
 CELL = st.lists(st.text(alphabet="xé字-", min_size=1, max_size=25), max_size=10).map(" ".join)
