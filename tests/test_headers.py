@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dispute_kg.errors import InputError
 from dispute_kg.query.headers import read_header
@@ -90,3 +92,18 @@ def test_the_quick_route_does_not_import_yaml(built_project: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", code, str(built_project)], capture_output=True, text=True,
                           timeout=60)
     assert proc.stderr.strip().splitlines()[-1] == "False", proc.stderr
+
+
+@settings(max_examples=400, deadline=None)
+@given(lines=st.lists(st.text(alphabet=st.sampled_from(list("ab:- #'\"[]{}\t|>&*!%@`,?")), max_size=20),
+                      min_size=1, max_size=6))
+def test_any_header_is_read_or_refused_with_a_location_never_crashes(lines: list[str]) -> None:
+    text = "".join(f"#+ {line}\n" for line in lines) + BODY
+    try:
+        header, _ = read_header(text, "q.rq")
+    except InputError as exc:
+        assert exc.path == "q.rq" and exc.line is not None and 1 <= exc.line <= len(lines) + 1, exc
+        return
+    assert isinstance(header, dict) and set(header) <= {"summary", "description", "tags", "defaults", "parameters",
+                                                        "endpoint", "method", "pagination", "enumerate", "transform",
+                                                        "endpoint_in_url"}
