@@ -156,7 +156,12 @@ def export(ctx: Context, fmt: str, inferred: bool, output: str | None) -> None:
     with ctx.open() as kg:
         data = export_graph(kg, fmt, inferred=inferred)
     if output:
-        with open(output, "wb") as fh:
-            fh.write(data)
+        try:
+            with open(output, "wb") as fh:
+                fh.write(data)
+        except OSError as exc:
+            from ..errors import InputError
+
+            raise InputError(f"cannot write: {exc.strerror}", path=output) from None
     else:
         sys.stdout.buffer.write(data)
