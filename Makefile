@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test browser lint check docs bench clean help
+.PHONY: demo test browser servers lint check docs bench clean help
 
 help:
 	@echo "make demo   install, build the graph on the embedded store, check it, answer a headline question"
@@ -26,7 +26,7 @@ demo: $(BIN)/.installed
 	$(BIN)/dispute-kg coverage > /dev/null && echo "coverage: every sentence of every source is cited"
 	$(BIN)/dispute-kg query run claims -p state=Japan
 
-test: $(BIN)/.installed browser
+test: $(BIN)/.installed browser servers
 	$(BIN)/ruff check src tests bench
 	$(BIN)/pytest -q
 
@@ -34,6 +34,12 @@ test: $(BIN)/.installed browser
 browser:
 	@command -v chromium >/dev/null || { echo "installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
+# The compliance suite runs on OpenLink Virtuoso 7 as well as Oxigraph server; Debian packages it.
+servers:
+	@command -v virtuoso-t >/dev/null || { echo "installing Debian's Virtuoso 7 for the compliance tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		virtuoso-opensource-7-bin >/dev/null; }
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests bench

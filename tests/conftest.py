@@ -126,3 +126,90 @@ def oxigraph_serve(location: Path) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+# -- a real OpenLink Virtuoso 7 (Debian's virtuoso-opensource-7-bin, installed by `make test`) -------
+VIRTUOSO = shutil.which("virtuoso-t") or "/usr/bin/virtuoso-t"
+ISQL = shutil.which("isql-vt") or "/usr/bin/isql-vt"
+VIRTUOSO_INI = """\
+[Database]
+DatabaseFile = {d}/virtuoso.db
+ErrorLogFile = {d}/virtuoso.log
+LockFile = {d}/virtuoso.lck
+TransactionFile = {d}/virtuoso.trx
+xa_persistent_file = {d}/virtuoso.pxa
+ErrorLogLevel = 7
+FileExtend = 200
+MaxCheckpointRemap = 2000
+Striping = 0
+TempStorage = TempDatabase
+
+[TempDatabase]
+DatabaseFile = {d}/virtuoso-temp.db
+TransactionFile = {d}/virtuoso-temp.trx
+MaxCheckpointRemap = 2000
+Striping = 0
+
+[Parameters]
+ServerPort = 127.0.0.1:{sql}
+ServerThreads = 10
+CheckpointInterval = 60
+NumberOfBuffers = {buffers}
+MaxDirtyBuffers = {dirty}
+DirsAllowed = ., {d}
+CaseMode = 2
+MaxQueryMem = 2G
+
+[HTTPServer]
+ServerPort = 127.0.0.1:{http}
+ServerRoot = {d}
+ServerThreads = 10
+MaxClientConnections = 10
+KeepAliveTimeout = 10
+EnabledDavVSP = 0
+
+[SPARQL]
+ResultSetMaxRows = 10000000
+MaxQueryCostEstimationTime = 0
+MaxQueryExecutionTime = 300
+MaxSortedTopRows = 100000
+ShortenLongURIs = 1
+"""
+
+
+def virtuoso_selector(port: int) -> str:
+    base = f"http://127.0.0.1:{port}/sparql"
+    return f"sparql:{base};update={base}"
+
+
+@contextmanager
+def virtuoso_serve(location: Path, *, buffers: int = 170000) -> Iterator[str]:
+    """Run Virtuoso 7 with its files in `location` on free loopback ports, open SPARQL Update on its
+    /sparql endpoint, and yield its store selector; the server is stopped afterwards."""
+    location.mkdir(parents=True, exist_ok=True)
+    sql, http = free_port(), free_port()
+    ini = location / "virtuoso.ini"
+    ini.write_text(VIRTUOSO_INI.format(d=location, sql=sql, http=http, buffers=buffers,
+                                       dirty=buffers * 3 // 4))
+    proc = subprocess.Popen([VIRTUOSO, "-f", "-c", str(ini)], cwd=location, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up(f"http://127.0.0.1:{http}/sparql?query=ASK%7B%7D", proc, seconds=90)
+        granted = subprocess.run([ISQL, str(sql), "dba", "dba", 'exec=GRANT SPARQL_UPDATE TO "SPARQL";'],
+                                 capture_output=True, text=True, timeout=60)
+        assert granted.returncode == 0, granted.stdout + granted.stderr
+        yield virtuoso_selector(http)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One Virtuoso for the session's tests that only read or that restore what they change."""
+    with virtuoso_serve(tmp_path_factory.mktemp("virtuoso")) as selector:
+        yield selector

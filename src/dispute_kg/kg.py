@@ -31,8 +31,8 @@ class CheckReport:
 class KnowledgeGraph:
     """A project's graph in a store.
 
-    >>> kg = KnowledgeGraph.open(project=EXAMPLE_PROJECT)   # doctest: +SKIP
-    >>> kg.sparql("ASK { ?s ?p ?o }").boolean                # doctest: +SKIP
+    >>> kg = KnowledgeGraph.open(project=EXAMPLE_PROJECT)
+    >>> kg.sparql("ASK { ?s ?p ?o }").boolean
     True
     """
 
@@ -57,7 +57,20 @@ class KnowledgeGraph:
                 from .query.index import ensure
 
                 ensure(proj)  # e.g. a stored query edited since the build: index it for the quick route
-        return cls(proj, open_store(selector, project=proj, read_only=selector.scheme == "oxigraph"), selector)
+        graph = cls(proj, open_store(selector, project=proj, read_only=selector.scheme == "oxigraph"), selector)
+        if selector.scheme == "memory":
+            graph._load_into_memory()
+        return graph
+
+    def _load_into_memory(self) -> None:
+        """A memory store starts as a copy of the project's built graph, so every stored query runs on it;
+        this costs one pass over the files and one OWL 2 RL closure."""
+        from .project.build import inferred_quads, load_project_quads
+        from .rdf.convert import quad_to_terms
+
+        asserted = load_project_quads(self.project)
+        inferred, self._inconsistencies = inferred_quads(asserted)
+        self.store.add_quads(quad_to_terms(q) for q in [*asserted, *inferred])
 
     def close(self) -> None:
         self.store.close()
@@ -106,7 +119,7 @@ class KnowledgeGraph:
             **params: Any) -> list[dict[str, Any]]:
         """Run a stored query: rows of Python values (str for IRIs and text, int, date, ...).
 
-        >>> kg.run("claims", state="Japan")[0]["territoryLabel"]   # doctest: +SKIP
+        >>> kg.run("claims", state="Japan")[0]["territoryLabel"]
         'Habomai'
         """
         from .query.catalog import python_rows
@@ -142,8 +155,12 @@ class KnowledgeGraph:
         manifest = read_manifest(self.project) or {}
         if self.selector.scheme == "oxigraph":
             report.inconsistencies = list(manifest.get("inconsistencies", []))
-        else:
-            report.inconsistencies = list(getattr(self.store, "inconsistencies", []))
+        elif self.selector.scheme == "memory":
+            report.inconsistencies = list(getattr(self, "_inconsistencies", []))
+        else:  # a remote store: the same queries `rules` runs in the embedded build, sent to it
+            from .reasoning.rules import find_inconsistencies
+
+            report.inconsistencies = find_inconsistencies(self.store)
         return report
 
     # -- validating and adding (issue 4) -----------------------------------------------------

@@ -9,7 +9,7 @@ import rdflib
 from pyparsing import ParseException
 
 from ..errors import InputError
-from ..rdf.convert import quad_to_terms, term_from_rdflib, term_to_rdflib
+from ..rdf.convert import term_from_rdflib, term_to_rdflib
 from .base import QuadTerms, Result, Selector, Term
 from .oxigraph import run_with_timeout
 
@@ -20,20 +20,11 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self.dataset = rdflib.Dataset(default_union=True)
-        self.inconsistencies: list[str] = []
 
     @classmethod
     def open(cls, selector: Selector, *, project: Any = None, read_only: bool = False) -> MemoryStore:
-        store = cls()
-        if project is not None:
-            # A memory store starts as a copy of the project's built graph, so that every stored
-            # query can be run on it; building it costs one pass over the files.
-            from ..project.build import inferred_quads, load_project_quads
-
-            asserted = load_project_quads(project)
-            inferred, store.inconsistencies = inferred_quads(asserted)
-            store.add_quads(quad_to_terms(q) for q in [*asserted, *inferred])
-        return store
+        # empty: KnowledgeGraph.open fills it with the project's built graph (a backend builds nothing)
+        return cls()
 
     def query(self, sparql: str, bindings: Mapping[str, Term] | None = None, *,
               limit: int | None = None, timeout: float | None = None) -> Result:

@@ -70,7 +70,7 @@ def evaluate(store: ox.Store, sparql: str, bindings: Mapping[str, Term] | None, 
         except SyntaxError as exc:
             raise sparql_error(exc) from None
         if isinstance(answer, bool | ox.QueryBoolean):
-            return Result("ask", boolean=answer)
+            return Result("ask", boolean=bool(answer))
         if isinstance(answer, ox.QuerySolutions):
             variables = [v.value for v in answer.variables]
             rows: list[dict[str, Term]] = []
