@@ -66,7 +66,8 @@ def full_child(root: str, input_path: str) -> None:
     import pyoxigraph as ox
 
     from dispute_kg.project.folder import Project
-    from dispute_kg.rdf.files import quads_to_graph, to_rdflib
+    from dispute_kg.rdf.convert import ox_to_rdflib as to_rdflib
+    from dispute_kg.rdf.convert import quads_to_graph
     from dispute_kg.validation.shacl import load_shapes, run_shacl
 
     project = Project.open(root)

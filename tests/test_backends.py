@@ -17,9 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dispute_kg.errors import BackendUnavailable, CapabilityError, InputError, QueryTimeout
+from dispute_kg.rdf.convert import term_text
 from dispute_kg.rdf.terms import iri, literal
 from dispute_kg.stores.base import Selector, open_store, parse_selector
-from dispute_kg.stores.sparql import SparqlStore, bind_values, term_text
+from dispute_kg.stores.sparql import SparqlStore, bind_values
 
 
 # -- selectors ---------------------------------------------------------------------------------------
@@ -36,7 +37,10 @@ def test_parse_sparql_selector(text: str, expected: Selector) -> None:
 
 @pytest.mark.parametrize(("text", "message"), [
     ("sparql:", "needs a query URL"),
-    ("sparql:ftp://h/q", "must start with http"),
+    ("sparql:ftp://h/q", "is not an http:// or https:// URL"),
+    ("sparql:http://a>b/q", "is not a valid URL"),
+    ("sparql:http://h/q;timeout=0", "above 0"),
+    ("sparql:http://h/q;retries=-1", "whole number"),
     ("sparql:http://h/q;user=bob", "unknown sparql: store option 'user'"),
     ("sparql:http://h/q;timeout=soon", "not a number"),
     ("sparql:http://h/q;update", "is not key=value"),
@@ -185,12 +189,14 @@ def test_bearer_and_basic_auth_come_from_the_environment(endpoint, monkeypatch) 
 @pytest.mark.parametrize(("status", "error", "message"), [
     (400, InputError, "malformed"), (401, BackendUnavailable, "DISPUTE_KG_SPARQL_TOKEN"),
     (403, BackendUnavailable, "DISPUTE_KG_SPARQL_TOKEN"), (500, BackendUnavailable, "HTTP 500"),
-    (503, QueryTimeout, "stopped the query"), (404, BackendUnavailable, "HTTP 404"),
+    (503, BackendUnavailable, "HTTP 503"), (504, QueryTimeout, "stopped the query"),
+    (404, BackendUnavailable, "HTTP 404"),
 ])
 def test_http_errors_become_the_package_errors(endpoint, status: int, error: type, message: str) -> None:
     endpoint.status, endpoint.body = status, b"no"
-    with pytest.raises(error, match=message):
-        open_store(f"sparql:{endpoint.url}/query").query("SELECT * WHERE { ?s ?p ?o }")
+    with pytest.raises(error, match=message) as caught:
+        open_store(f"sparql:{endpoint.url}/query;retries=0").query("SELECT * WHERE { ?s ?p ?o }")
+    assert "?query=" not in str(caught.value)  # the endpoint's address, not the whole request
 
 
 def test_a_slow_endpoint_times_out(endpoint) -> None:

@@ -9,6 +9,7 @@ from conftest import ROOT, run_cli
 
 from dispute_kg.cli.docsgen import command_names, pages
 from dispute_kg.project.folder import Project
+from dispute_kg.query.headers import read_header
 
 
 def test_generated_pages_are_fresh():
@@ -22,8 +23,8 @@ def test_every_check_is_documented_with_its_summary():
     assert len(checks) >= 7
     for path in checks:
         assert f"[`{path.stem}`]" in page
-        summary = next(line for line in path.read_text().splitlines() if line.startswith("#+ summary:"))
-        assert summary.removeprefix("#+ summary:").strip() in page
+        header, _ = read_header(path.read_text(encoding="utf-8"), str(path))
+        assert header["summary"] in page
 
 
 def test_every_command_is_in_the_reference_and_top_level_ones_in_the_readme():

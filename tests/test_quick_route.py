@@ -216,7 +216,7 @@ def test_a_query_past_its_timeout_is_stopped_on_the_quick_route(built_copy):
     started = time.monotonic()
     proc, imported, err = run_traced(built_copy, "query", "run", "slow", "--timeout", "0.5")
     assert time.monotonic() - started < 30
-    assert proc.returncode == 1 and "dispute_kg.kg" not in imported
+    assert proc.returncode == 3 and "dispute_kg.kg" not in imported
     assert err == "Error: query stopped after 0.5 s (raise --timeout to allow longer)\n"
 
 
@@ -227,10 +227,13 @@ def test_refresh_leaves_no_index_for_a_store_that_does_not_match(built_copy):
 
 
 def test_the_fast_parser_knows_every_output_format():
-    from dispute_kg.cli.fastpath import FORMATS
+    from dispute_kg.cli.fastpath import parse
     from dispute_kg.query.results import WRITERS
 
-    assert FORMATS == tuple(WRITERS)
+    for name in WRITERS:
+        plan = parse(["query", "run", "sources", "-f", name])
+        assert plan is not None and plan.fmt == name
+    assert parse(["query", "run", "sources", "-f", "yaml"]) is None  # click refuses it, with the choices
 
 
 CELL = st.lists(st.text(alphabet="xé字-", min_size=1, max_size=25), max_size=10).map(" ".join)

@@ -1,4 +1,7 @@
-"""The `dispute-kg` entry point: the click-free route for a plain `query run`, click for the rest."""
+"""The `dispute-kg` entry point: the click-free route for a plain `query run`, click for the rest.
+
+Both routes end in `errors.report`, so a failure prints the same line and exits with the same code.
+"""
 
 from __future__ import annotations
 
@@ -14,19 +17,10 @@ def main() -> None:
 
         cli_main()
         return
-    from .errors import DisputeKGError
-
     try:
         execute(plan)
-    except DisputeKGError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except BrokenPipeError:
-        # The reader went away (`| head`): stop quietly with status 1, as the click route does.
-        import os
+    except (Exception, KeyboardInterrupt) as exc:
+        from .errors import report
 
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(1)
+        sys.exit(report(exc))
     sys.exit(0)

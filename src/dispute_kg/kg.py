@@ -117,7 +117,7 @@ class KnowledgeGraph:
         """A memory store starts as a copy of the project's built graph, so every stored query runs on it;
         this costs one pass over the files and one OWL 2 RL closure."""
         from .project.build import inferred_quads, load_project_quads
-        from .stores.oxigraph import quad_to_terms
+        from .rdf.convert import quad_to_terms
 
         asserted = load_project_quads(self.project)
         inferred, self._inconsistencies = inferred_quads(asserted)
@@ -184,12 +184,12 @@ class KnowledgeGraph:
     def rdflib_graph(self) -> Any:
         import rdflib
 
-        from .stores.memory import json_to_node
+        from .rdf.convert import term_to_rdflib
 
         graph = rdflib.Graph()
         add = graph.add
         for s, p, o, _ in self.store.quads():
-            add((json_to_node(s), json_to_node(p), json_to_node(o)))
+            add((term_to_rdflib(s), term_to_rdflib(p), term_to_rdflib(o)))
         return graph
 
     def check(self, *, shacl: bool = True) -> CheckReport:

@@ -8,6 +8,7 @@ import sys
 import click
 
 from ..errors import CheckFailed
+from ..rdf.export import EXPORT_FORMATS
 from ..rdf.namespaces import shorten
 from .common import Context, cli, pass_ctx
 
@@ -139,9 +140,6 @@ def coverage(ctx: Context, fmt: str) -> None:
         raise CheckFailed(f"{len(uncited)} sentence(s) are cited by no assertion")
 
 
-EXPORT_FORMATS = {"ttl": "turtle", "nt": "nt", "trig": "trig", "jsonld": "json-ld", "nq": "nquads"}
-
-
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(sorted(EXPORT_FORMATS)), default="ttl", show_default=True)
 @click.option("--inferred/--no-inferred", default=False, help="Include the OWL 2 RL entailments.")
@@ -156,10 +154,15 @@ def export(ctx: Context, fmt: str, inferred: bool, output: str | None) -> None:
     from ..rdf.export import export_graph
 
     with ctx.open() as kg:
-        data = export_graph(kg, EXPORT_FORMATS[fmt], inferred=inferred)
+        data = export_graph(kg, fmt, inferred=inferred)
     if output:
         from ..project.state import write_atomic
 
-        write_atomic(output, data, point="output")
+        try:
+            write_atomic(output, data, point="output")
+        except OSError as exc:
+            from ..errors import InputError
+
+            raise InputError(f"cannot write: {exc.strerror}", path=output) from None
     else:
         sys.stdout.buffer.write(data)

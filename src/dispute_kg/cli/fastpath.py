@@ -22,8 +22,6 @@ from ..rdf.terms import Record
 
 DEFAULT_LIMIT = 10000
 DEFAULT_TIMEOUT = 30.0
-# The names in results.WRITERS, repeated so that parsing needs no import (a test holds them equal).
-FORMATS = ("table", "csv", "tsv", "json", "xml", "ttl", "nt", "jsonld", "rdfxml")
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -57,6 +55,8 @@ def parse(argv: list[str]) -> Plan | None:
         args = args[2:]
     if len(args) < 3 or args[0] != "query" or args[1] != "run" or args[2].startswith("-"):
         return None
+    from ..query.results import WRITERS  # light, and `execute` needs it anyway
+
     plan = Plan(args[2], project=project, store=store)
     rest = args[3:]
     while rest:
@@ -66,7 +66,7 @@ def parse(argv: list[str]) -> Plan | None:
         rest = rest[2:]
         if option in ("-p", "--param"):
             plan.params.append(value)
-        elif option in ("-f", "--format") and value in FORMATS:
+        elif option in ("-f", "--format") and value in WRITERS:
             plan.fmt = value
         elif option == "--limit" and value.isdigit() and int(value) >= 1:
             plan.limit = int(value)
@@ -75,8 +75,8 @@ def parse(argv: list[str]) -> Plan | None:
                 plan.timeout = float(value)
             except ValueError:
                 return None
-            if not plan.timeout > 0:
-                return None
+            if not 0 < plan.timeout < float("inf"):
+                return None  # click refuses it, with the usage line
         else:
             return None
     return plan

@@ -8,25 +8,15 @@ from pathlib import Path
 
 import click
 
-from .common import Context, cli, pass_ctx
+from .common import HTTP_URL, SECONDS, Context, FiniteRange, cli, pass_ctx
 
-_endpoint_option = click.option("--endpoint", default=None, metavar="URL",
+_endpoint_option = click.option("--endpoint", type=HTTP_URL, default=None,
                                 help="SPARQL endpoint (default: https://query.wikidata.org/sparql).")
 _offline_option = click.option("--offline", is_flag=True,
                                help="Answer the same SPARQL from data/wikidata/snapshot.ttl, in-process "
                                     "(never combined with --endpoint; without it nothing falls back to the snapshot).")
-class FiniteRange(click.FloatRange):
-    """A float range that also refuses nan and inf, which compare false with every bound."""
-
-    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
-        number = super().convert(value, param, ctx)
-        if number != number or number in (float("inf"), float("-inf")):
-            self.fail(f"{value!r} is not a finite number.", param, ctx)
-        return number
-
-
-_timeout_option = click.option("--timeout", type=FiniteRange(min=0, min_open=True, max=3600), default=60.0,
-                               show_default=True, help="Seconds to wait for one answer (more than 0).")
+_timeout_option = click.option("--timeout", type=SECONDS, default=60.0, show_default=True,
+                               help="Seconds each attempt may take, on the wall clock.")
 _retries_option = click.option("--retries", type=click.IntRange(0, 20), default=4, show_default=True,
                                help="Further attempts after a 429, a 5xx, a timeout or a refused connection.")
 _backoff_option = click.option("--backoff", type=FiniteRange(0, 600), default=2.0, show_default=True,

@@ -16,7 +16,7 @@ import click
 from ..errors import InputError
 from ..project.state import write_atomic
 from ..query.results import WRITERS
-from .common import Context, cli, pass_ctx
+from .common import SECONDS, Context, cli, pass_ctx
 
 DEFAULT_LIMIT = 10000
 DEFAULT_TIMEOUT = 30.0
@@ -26,7 +26,7 @@ format_option = click.option(
     help="Output format: table, SPARQL results as csv/tsv/json/xml, or RDF as ttl/nt/jsonld.")
 limit_option = click.option("--limit", type=click.IntRange(min=1), default=DEFAULT_LIMIT, show_default=True,
                             help="Stop after this many rows (the output says it was truncated).")
-timeout_option = click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT,
+timeout_option = click.option("--timeout", type=SECONDS, default=DEFAULT_TIMEOUT,
                               show_default=True, help="Seconds before the query is stopped (exit 1).")
 output_option = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
                              help="Write to this file instead of stdout.")

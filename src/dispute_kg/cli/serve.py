@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from ..errors import BackendUnavailable, CheckFailed, InputError
-from .common import Context, cli, pass_ctx
+from .common import SECONDS, Context, cli, pass_ctx
 
 
 @cli.command()
@@ -30,7 +30,7 @@ from .common import Context, cli, pass_ctx
 @click.option("--allow-service", is_flag=True,
               help="Allow SERVICE clauses (federation). Without it the query workers cannot open a network "
                    "socket, so no query makes the server send a request anywhere.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
+@click.option("--timeout", type=SECONDS, default=10.0, show_default=True,
               help="Seconds a query may run; then its worker process is killed and the answer is 503.")
 @click.option("--max-rows", type=click.IntRange(min=1), default=10000, show_default=True,
               help="Row cap per answer; a capped answer is marked truncated.")
@@ -43,9 +43,9 @@ from .common import Context, cli, pass_ctx
               help="Requests handled at once.")
 @click.option("--connection-limit", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Open connections at once (slow clients hold one each, never a thread).")
-@click.option("--idle-timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
+@click.option("--idle-timeout", type=SECONDS, default=30.0, show_default=True,
               help="Seconds an idle keep-alive connection stays open.")
-@click.option("--request-timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
+@click.option("--request-timeout", type=SECONDS, default=10.0, show_default=True,
               help="Seconds a client has to send a whole request (headers and body).")
 @click.option("--max-body", type=click.IntRange(min=1024), default=1024 * 1024, show_default=True, metavar="BYTES",
               help="Largest request body (a query, a form, a Turtle addition).")

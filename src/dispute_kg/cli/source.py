@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..rdf.namespaces import shorten
-from .common import Context, cli, pass_ctx
+from .common import HTTP_URL, Context, cli, pass_ctx
 from .validate import FORMATS, _emit, _finish
 
 
@@ -22,7 +22,7 @@ def source_group() -> None:
 @click.option("--title", required=True, help="The source's title.")
 @click.option("--published", required=True, metavar="YYYY-MM-DD", help="Publication date.")
 @click.option("--publisher", required=True, help="Publisher's name (an existing organisation, or created).")
-@click.option("--url", default=None, help="Where the text was taken from.")
+@click.option("--url", type=HTTP_URL, default=None, help="Where the text was taken from.")
 @click.option("--id", "slug", default=None, help="Source id (default: the file name, slugified).")
 @click.option("--agent", default=None)
 @click.option("--note", default=None)

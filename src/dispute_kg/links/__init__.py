@@ -1,8 +1,9 @@
 """Links to Wikidata: an endpoint client, reconciliation, link records, re-checks and the snapshot.
 
-Everything talks SPARQL. The live path goes through SPARQLWrapper to the Wikidata Query Service (or
-any endpoint given with `--endpoint`); the offline path runs the very same queries in-process with
-pyoxigraph over `data/wikidata/snapshot.ttl`, which is written in Wikidata's own vocabulary.
+Everything talks SPARQL. The live path goes through the package's one SPARQL HTTP client
+(`stores.http_client`) to the Wikidata Query Service (or any endpoint given with `--endpoint`); the
+offline path runs the very same queries in-process with pyoxigraph over `data/wikidata/snapshot.ttl`,
+which is written in Wikidata's own vocabulary.
 
 Links are `skos:exactMatch` (never `owl:sameAs`: the OWL RL closure would copy every Wikidata
 triple onto our entity), each with an SSSOM-style record. A wrong link is worse than no link, so

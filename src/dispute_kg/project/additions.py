@@ -349,7 +349,6 @@ def add(project: Project, inputs: Any, *, agent: str | None = None, note: str | 
     """Validate `inputs` and, only if they conform, commit them as one addition.
 
     Returns the validation report and the Addition (None when refused)."""
-    from ..rdf.files import to_oxigraph
     from ..validation.pipeline import validate
 
     agent = agent or default_agent()
@@ -379,7 +378,6 @@ def add(project: Project, inputs: Any, *, agent: str | None = None, note: str | 
                ident=ident, mirror=mirror)
         addition = Addition(ident, when, agent, [assertions_rel], note or "", report.input_sha256,
                             triples=len(triples))
-        del to_oxigraph
         return report, addition
 
 

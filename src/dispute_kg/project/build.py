@@ -100,7 +100,7 @@ def inferred_quads(quads: list[ox.Quad], reasoner: str | None = None,
         except UnsupportedAxioms:
             if reasoner == "rules":
                 raise
-    from ..rdf.files import graph_to_quads, quads_to_graph
+    from ..rdf.convert import graph_to_quads, quads_to_graph
     from ..reasoning.closure import owl_rl_closure
 
     closure = owl_rl_closure(quads_to_graph(quads))

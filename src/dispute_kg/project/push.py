@@ -41,7 +41,7 @@ def source_graphs(source: Store) -> Iterator[tuple[str, Iterator[QuadTerms]]]:
     """(graph IRI or "", its quads) for every graph of the source, read one graph at a time."""
     import pyoxigraph as ox
 
-    from ..stores.oxigraph import quad_to_terms
+    from ..rdf.convert import quad_to_terms
 
     inner = getattr(source, "store", None)
     if isinstance(inner, ox.Store):  # the embedded store: read graph by graph, never all at once
@@ -67,9 +67,10 @@ def graph_counts(source: Store) -> dict[str, int]:
 
 
 def _drop(target: Store, graph: str) -> None:
-    from ..stores.sparql import iri_text
+    from ..rdf.convert import term_text
+    from ..rdf.terms import iri
 
-    target.update("DROP SILENT DEFAULT" if graph == DEFAULT_GRAPH else f"DROP SILENT GRAPH {iri_text(graph)}")
+    target.update("DROP SILENT DEFAULT" if graph == DEFAULT_GRAPH else f"DROP SILENT GRAPH {term_text(iri(graph))}")
 
 
 def _target_count(target: Store, graph: str) -> int:

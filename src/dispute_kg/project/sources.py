@@ -93,7 +93,7 @@ def add_source(project: Project, text_file: Path, *, title: str, published: str,
                url: str | None = None, slug: str | None = None, agent: str | None = None,
                note: str | None = None) -> tuple[Any, Any]:
     """Register a source text; returns (validation report, Addition or None when refused)."""
-    from ..rdf.files import to_rdflib
+    from ..rdf.convert import ox_to_rdflib
     from ..validation.pipeline import open_store_read_only, validate
     from .additions import (
         _dedupe,
@@ -186,7 +186,7 @@ def add_source(project: Project, text_file: Path, *, title: str, published: str,
 
         graph = rdflib.Graph()
         for t in triples:
-            graph.add(tuple(to_rdflib(x) for x in t))
+            graph.add(tuple(ox_to_rdflib(x) for x in t))
         report = validate(project, graph, allow_sources=True, extra_texts={src.value: text})
         report.inputs = [str(text_file)]
         if not report.conforms:

@@ -239,7 +239,7 @@ def bound_text(query: StoredQuery, bindings: dict[str, Term]) -> str:
 
     The same text works on every backend and in grlc, which rewrites `?_name` variables itself: the
     parameters are not projected, as pyoxigraph `substitutions` would need, so they stay out of the
-    answer. Each term is written by `terms.term_text`, which refuses any value that could end the
+    answer. Each term is written by `convert.term_text`, which refuses any value that could end the
     term it is written in; the rest of the text is the file's, byte for byte."""
     if not bindings:
         return query.text

@@ -2,7 +2,7 @@
 
 Binding values to a query's parameters lives in `binding`, which the quick route
 of `dispute-kg query run` imports without this module: reading headers needs `re`, and the quick
-route reads the headers from the index `build` writes instead (see `quickindex`).
+route reads the headers from the index `build` writes instead (see `query.index`).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def parameter_variables(text: str) -> list[str]:
 def load_query(path: Path) -> StoredQuery:
     text = path.read_text(encoding="utf-8")
     display = f"queries/{path.name}"
-    header, _ = read_header(text)
+    header, _ = read_header(text, display)
     variables = {parse_variable(v)[0]: v for v in parameter_variables(text)}
     declared = header.get("parameters") or []
     if not isinstance(declared, list):
@@ -155,6 +155,11 @@ def render_docs(catalog: Catalog) -> str:
              "The headers and variables follow grlc's conventions (`?_name_iri` required, `?__name_xsd_date`",
              "optional), and the files run unchanged in grlc: `tests/test_grlc.py` checks that grlc reads the",
              "same parameters and that the queries it rewrites give the same answers.", "",
+             "A header is the run of `#+` lines at the top of the file; without that prefix it is YAML, read",
+             "with PyYAML's safe loader as grlc reads it (so `# text` after a value is a comment, and a value",
+             "containing `: ` or starting with a YAML indicator must be quoted). What YAML cannot read, a key",
+             "given twice, an unknown key, a value of the wrong kind or a `#+` line after the query has begun",
+             "is refused with the file, line and column, never guessed at.", "",
              "| query | summary | parameters |", "|---|---|---|"]
     queries = catalog.all()
     for q in queries:

@@ -1,12 +1,14 @@
 """Writers for query results: one `WRITERS` dict, the single place output formats are defined.
 
-SELECT/ASK answers are written as a readable table or as the W3C SPARQL 1.1 result formats (JSON,
-XML, CSV, TSV), by hand with the standard library so that rdflib stays off the query path.
-CONSTRUCT/DESCRIBE answers are written as N-Triples by hand, or as Turtle / JSON-LD through rdflib,
-imported only when one of those is asked for.
+SELECT/ASK answers are written as a readable table or as the W3C SPARQL 1.1 result formats: JSON
+(the standard library), XML (pyoxigraph), CSV and TSV (by hand: a few lines each, and TSV's terms come
+from `rdf.convert`). CONSTRUCT/DESCRIBE answers are written as N-Triples, Turtle or JSON-LD by
+pyoxigraph, which keeps every literal's lexical form.
 
-The table, CSV, TSV and XML writers are on the quick route of `dispute-kg query run`, so this module
+The table, CSV and TSV writers are on the quick route of `dispute-kg query run`, so this module
 imports no standard-library module at run time beyond `os` (textwrap alone pulls in `re`).
+The server and the web pages negotiate media types onto the names in `WRITERS`; no other module
+keeps a list of formats.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ if TYPE_CHECKING:
     from typing import TextIO
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
-SPARQL_RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
 
 
 class Writer:
@@ -39,18 +40,6 @@ class Writer:
 
 
 # -- helpers -----------------------------------------------------------------------------------
-_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
-
-
-def escape(text: str) -> str:
-    """XML character data and attribute escaping (xml.sax.saxutils would import urllib and http)."""
-    return text.translate(_XML_ESCAPES)
-
-
-def quoteattr(text: str) -> str:
-    return '"' + escape(text).replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;") + '"'
-
-
 def terminal_width(default: int = 80) -> int:
     try:
         return int(os.environ["COLUMNS"])
@@ -60,24 +49,11 @@ def terminal_width(default: int = 80) -> int:
         return os.get_terminal_size(1).columns if os.isatty(1) else default
     except OSError:
         return default
-def _nt_escape(value: str) -> str:
-    return (value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-            .replace("\t", "\\t"))
-
-
 def nt_term(term: Term) -> str:
-    """A term in N-Triples syntax (also the SPARQL TSV term syntax)."""
-    kind = term["type"]
-    if kind == "uri":
-        return f"<{term['value']}>"
-    if kind == "bnode":
-        return f"_:{term['value']}"
-    text = f'"{_nt_escape(term["value"])}"'
-    if "xml:lang" in term:
-        return f"{text}@{term['xml:lang']}"
-    if term.get("datatype"):
-        return f"{text}^^<{term['datatype']}>"
-    return text
+    """A term in N-Triples syntax (also the SPARQL TSV term syntax), written by `rdf.convert`."""
+    from ..rdf.convert import term_text
+
+    return term_text(term)
 
 
 def plain(term: Term | None) -> str:
@@ -96,35 +72,15 @@ def write_json(result: Result, out: TextIO) -> None:
 
 
 def write_xml(result: Result, out: TextIO) -> None:
-    out.write('<?xml version="1.0" encoding="utf-8"?>\n')
-    out.write(f'<sparql xmlns="{SPARQL_RESULTS_NS}">\n  <head>\n')
-    if result.kind == "ask":
-        out.write(f"  </head>\n  <boolean>{'true' if result.boolean else 'false'}</boolean>\n</sparql>\n")
-        return
-    for var in result.variables:
-        out.write(f"    <variable name={quoteattr(var)}/>\n")
-    out.write("  </head>\n  <results>\n")
-    for row in result.rows:
-        out.write("    <result>\n")
-        for var in result.variables:
-            term = row.get(var)
-            if term is None:
-                continue
-            out.write(f"      <binding name={quoteattr(var)}>")
-            if term["type"] == "uri":
-                out.write(f"<uri>{escape(term['value'])}</uri>")
-            elif term["type"] == "bnode":
-                out.write(f"<bnode>{escape(term['value'])}</bnode>")
-            else:
-                attrs = ""
-                if "xml:lang" in term:
-                    attrs = f" xml:lang={quoteattr(term['xml:lang'])}"
-                elif term.get("datatype"):
-                    attrs = f" datatype={quoteattr(term['datatype'])}"
-                out.write(f"<literal{attrs}>{escape(term['value'])}</literal>")
-            out.write("</binding>\n")
-        out.write("    </result>\n")
-    out.write("  </results>\n</sparql>\n")
+    """SPARQL 1.1 XML results, written by pyoxigraph from the JSON form (one XML writer, not ours)."""
+    import json
+
+    import pyoxigraph as ox
+
+    doc = json.dumps(result.to_sparql_json()).encode("utf-8")
+    answer = ox.parse_query_results(doc, format=ox.QueryResultsFormat.JSON)
+    out.write(answer.serialize(format=ox.QueryResultsFormat.XML).decode("utf-8"))
+    out.write("\n")
 
 
 def _csv_field(value: str) -> str:
@@ -255,37 +211,36 @@ def write_table(result: Result, out: TextIO, width: int | None = None) -> None:
 
 
 # -- CONSTRUCT / DESCRIBE -----------------------------------------------------------------------
-def write_nt(result: Result, out: TextIO) -> None:
-    for s, p, o in result.triples:
-        out.write(f"{nt_term(s)} {nt_term(p)} {nt_term(o)} .\n")
+def _serialize(result: Result, fmt: str) -> str:
+    """N-Triples, Turtle or JSON-LD by pyoxigraph, which writes each literal's lexical form as it is
+    (rdflib's Turtle writer rewrites some: `"TRUE"^^xsd:boolean` becomes `true`)."""
+    import pyoxigraph as ox
 
-
-def _rdflib_graph(result: Result):
-    import rdflib
-
+    from ..rdf.convert import term_to_ox
     from ..rdf.namespaces import ID, PREFIXES
-    from ..stores.memory import json_to_node
 
-    graph = rdflib.Graph()
-    for prefix, ns in sorted(PREFIXES.items()):
-        graph.bind(prefix, ns)
-    graph.bind("id", ID)
-    for triple in result.triples:
-        graph.add(tuple(json_to_node(t) for t in triple))
-    return graph
+    triples = [ox.Triple(term_to_ox(s), term_to_ox(p), term_to_ox(o)) for s, p, o in result.triples]
+    formats = {"nt": ox.RdfFormat.N_TRIPLES, "ttl": ox.RdfFormat.TURTLE, "jsonld": ox.RdfFormat.JSON_LD,
+               "rdfxml": ox.RdfFormat.RDF_XML}
+    prefixes = {**dict(sorted(PREFIXES.items())), "id": ID} if fmt in ("ttl", "rdfxml") else None
+    return ox.serialize(triples, format=formats[fmt], prefixes=prefixes).decode("utf-8")
+
+
+def write_nt(result: Result, out: TextIO) -> None:
+    out.write(_serialize(result, "nt"))
 
 
 def write_ttl(result: Result, out: TextIO) -> None:
-    out.write(_rdflib_graph(result).serialize(format="turtle"))
+    out.write(_serialize(result, "ttl"))
 
 
 def write_jsonld(result: Result, out: TextIO) -> None:
-    out.write(_rdflib_graph(result).serialize(format="json-ld", indent=2))
+    out.write(_serialize(result, "jsonld"))
     out.write("\n")
 
 
 def write_rdfxml(result: Result, out: TextIO) -> None:
-    out.write(_rdflib_graph(result).serialize(format="xml"))
+    out.write(_serialize(result, "rdfxml"))
 
 
 TABULAR = frozenset({"select", "ask"})

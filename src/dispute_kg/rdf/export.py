@@ -1,33 +1,37 @@
-"""Export the graph in a standard RDF syntax, deterministically ordered."""
+"""Export the graph in a standard RDF syntax, deterministically ordered.
+
+Every syntax is written by pyoxigraph, which keeps each literal's lexical form as stored (rdflib's
+Turtle writer does not: it writes `"1"^^xsd:boolean` as a bare `1`, which reads back as an integer).
+Quads are sorted so that two exports of the same graph are byte-identical.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pyoxigraph as ox
+
 from .namespaces import INFERRED_GRAPH, PREFIXES
+
+# `--format` name -> (pyoxigraph format, whether it keeps graph names)
+EXPORT_FORMATS: dict[str, tuple[ox.RdfFormat, bool]] = {
+    "ttl": (ox.RdfFormat.TURTLE, False),
+    "nt": (ox.RdfFormat.N_TRIPLES, False),
+    "jsonld": (ox.RdfFormat.JSON_LD, False),
+    "trig": (ox.RdfFormat.TRIG, True),
+    "nq": (ox.RdfFormat.N_QUADS, True),
+}
 
 
 def export_graph(kg: Any, fmt: str, *, inferred: bool = False) -> bytes:
-    import rdflib
+    from .convert import terms_to_quad
 
-    from ..stores.memory import json_to_node
-
-    quad_formats = fmt in ("trig", "nquads")
-    dataset = rdflib.Dataset() if quad_formats else None
-    graph = rdflib.Graph()
-    for s, p, o, g in kg.store.quads():
-        if g is not None and g["value"] == INFERRED_GRAPH and not inferred:
-            continue
-        triple = (json_to_node(s), json_to_node(p), json_to_node(o))
-        if dataset is not None:
-            dataset.graph(json_to_node(g) if g else rdflib.graph.DATASET_DEFAULT_GRAPH_ID).add(triple)
-        else:
-            graph.add(triple)
-    target = dataset if dataset is not None else graph
-    for prefix, ns in PREFIXES.items():
-        target.bind(prefix, ns)
-    if fmt == "nt":
-        lines = sorted(graph.serialize(format="nt").splitlines())
-        return ("\n".join(line for line in lines if line) + "\n").encode()
-    text = target.serialize(format=fmt)
-    return text.encode() if isinstance(text, str) else text
+    rdf_format, named = EXPORT_FORMATS[fmt]
+    quads = [terms_to_quad(q) for q in kg.store.quads()
+             if inferred or q[3] is None or q[3]["value"] != INFERRED_GRAPH]
+    if named:
+        items: list = sorted(set(quads), key=str)
+    else:
+        items = sorted({ox.Triple(q.subject, q.predicate, q.object) for q in quads}, key=str)
+    prefixes = dict(sorted(PREFIXES.items())) if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
+    return ox.serialize(items, format=rdf_format, prefixes=prefixes)

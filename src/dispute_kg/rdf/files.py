@@ -1,22 +1,16 @@
-"""Reading RDF files with errors located to file, line and column, and moving terms between
-pyoxigraph and rdflib.
+"""Reading RDF files with errors located to file, line and column.
 
-Build and query paths use pyoxigraph (fast, and its parser reports positions); reasoning and SHACL
-need rdflib graphs, so the conversion lives here and is imported only by those paths.
+Build and query paths use pyoxigraph (fast, and its parser reports positions); moving terms to
+rdflib for reasoning and SHACL is `rdf.convert`'s job.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from ..errors import InputError
-
-if TYPE_CHECKING:
-    import rdflib
 
 OX_FORMATS = {
     ".ttl": ox.RdfFormat.TURTLE,
@@ -76,52 +70,3 @@ def read_quads(path: Path, graph: str | None, display: str | None = None) -> lis
             raise InputError(str(exc).split(": ", 1)[1] if exc.path else str(exc), path=display,
                              line=exc.line, column=exc.column) from None
         raise
-
-
-# -- pyoxigraph <-> rdflib ----------------------------------------------------------------
-
-def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
-    import rdflib
-
-    if isinstance(term, ox.NamedNode):
-        return rdflib.URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return rdflib.BNode(term.value)
-    if term.language:
-        return rdflib.Literal(term.value, lang=term.language)
-    dt = term.datatype.value
-    if dt == "http://www.w3.org/2001/XMLSchema#string":
-        return rdflib.Literal(term.value)
-    return rdflib.Literal(term.value, datatype=rdflib.URIRef(dt))
-
-
-def to_oxigraph(term: rdflib.term.Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    import rdflib
-
-    if isinstance(term, rdflib.URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, rdflib.BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, rdflib.Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise TypeError(f"cannot convert {term!r}")
-
-
-def quads_to_graph(quads: Iterable[ox.Quad], graph: rdflib.Graph | None = None) -> rdflib.Graph:
-    """Merge the quads' triples into one rdflib graph (graph names are dropped)."""
-    import rdflib
-
-    g = graph if graph is not None else rdflib.Graph()
-    add = g.add
-    for q in quads:
-        add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
-    return g
-
-
-def graph_to_quads(g: Iterable[tuple], graph: str) -> list[ox.Quad]:
-    target = ox.NamedNode(graph)
-    return [ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), target) for s, p, o in g]

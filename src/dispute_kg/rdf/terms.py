@@ -68,64 +68,22 @@ def literal(value: str, datatype: str | None = None, lang: str | None = None) ->
 
 
 # -- terms as SPARQL text: for a VALUES block that binds a stored query's parameters ---------------
-_IRI_FORBIDDEN = frozenset('<>"{}|^`\\')
-_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _escape_string(value: str) -> str:
-    return "".join(_ESCAPES.get(ch) or (f"\\u{ord(ch):04X}" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch)
-                   for ch in value)
-
-
-def _is_name(text: str, extra: str = "") -> bool:
-    return bool(text) and all(c.isascii() and (c.isalnum() or c == "_" or c in extra) for c in text)
-
-
-def iri_text(value: str) -> str:
-    """`<value>`, refusing an IRI with a character IRIREF may not contain (SPARQL 1.1 rule 139)."""
-    if not value or any(c <= " " or c in _IRI_FORBIDDEN for c in value):
-        from ..errors import InputError
-
-        raise InputError(f"cannot send {value!r} as an IRI: it contains a character IRIs may not contain")
-    return f"<{value}>"
-
-
-def term_text(term: Term) -> str:
-    """One term in SPARQL/N-Triples syntax, refusing anything that could not round-trip, so that a
-    value can never end the term it is written in."""
-    from ..errors import InputError
-
-    kind = term.get("type")
-    if kind == "uri":
-        return iri_text(term["value"])
-    if kind == "bnode":
-        label = term["value"]
-        if not (_is_name(label[:1]) and _is_name(label, "_.-")):
-            raise InputError(f"cannot send blank node label {label!r}")
-        return f"_:{label}"
-    if kind in ("literal", "typed-literal"):
-        text = f'"{_escape_string(term["value"])}"'
-        lang = term.get("xml:lang")
-        if lang:
-            head, *rest = lang.split("-")
-            if not (head.isascii() and head.isalpha() and all(_is_name(p) and "_" not in p for p in rest)):
-                raise InputError(f"{lang!r} is not a language tag")
-            return f"{text}@{lang}"
-        if term.get("datatype") and term["datatype"] != XSD_STRING:
-            return f"{text}^^{iri_text(term['datatype'])}"
-        return text
-    raise InputError(f"cannot send a term of type {kind!r}")
-
-
 def values_block(bindings: dict[str, Term]) -> str:
-    """`VALUES (?a ?b) { (<x> "y") }`: one row of bindings."""
-    from ..errors import InputError
+    """`VALUES (?a ?b) { (<x> "y") }`: one row of bindings. Names and terms are written by pyoxigraph,
+    whose constructors refuse what could not round-trip (`convert.term_text`)."""
+    import pyoxigraph
 
+    from ..errors import InputError
+    from .convert import term_text
+
+    names = []
     for name in bindings:
-        if not _is_name(name):
-            raise InputError(f"{name!r} is not a SPARQL variable name")
+        try:
+            names.append(str(pyoxigraph.Variable(name)))
+        except ValueError:
+            raise InputError(f"{name!r} is not a SPARQL variable name") from None
     row = " ".join(term_text(bindings[n]) for n in bindings)
-    return f"VALUES ({' '.join('?' + n for n in bindings)}) {{ ({row}) }}"
+    return f"VALUES ({' '.join(names)}) {{ ({row}) }}"
 
 
 def insert_values(sparql: str, where_at: int, bindings: dict[str, Term]) -> str:
@@ -133,3 +91,23 @@ def insert_values(sparql: str, where_at: int, bindings: dict[str, Term]) -> str:
     outermost WHERE group, found by `sparqltext.where_brace`). No newline is added, so a syntax error
     is still reported at its line in the stored file."""
     return f"{sparql[:where_at + 1]} {values_block(bindings)} {sparql[where_at + 1:]}"
+
+
+def check_http_url(url: str) -> str:
+    """`url` if it is an absolute http(s) URL with a host and a valid IRI (pyoxigraph's RFC 3987
+    parser decides), else ValueError saying why: such a URL can be both requested and stored as an IRI."""
+    from urllib.parse import urlsplit
+
+    import pyoxigraph
+
+    try:
+        pyoxigraph.NamedNode(url)
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:
+        raise ValueError(f"{url!r} is not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"{url!r} is not an http:// or https:// URL")
+    if not host:
+        raise ValueError(f"{url!r} has no host")
+    return url

@@ -9,36 +9,9 @@ import rdflib
 from pyparsing import ParseException
 
 from ..errors import InputError
+from ..rdf.convert import term_from_rdflib, term_to_rdflib
 from .base import QuadTerms, Result, Selector, Term
 from .oxigraph import run_with_timeout
-
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
-
-def node_to_json(term: Any) -> Term:
-    if isinstance(term, rdflib.URIRef):
-        return {"type": "uri", "value": str(term)}
-    if isinstance(term, rdflib.BNode):
-        return {"type": "bnode", "value": str(term)}
-    out = {"type": "literal", "value": str(term)}
-    if term.language:
-        out["xml:lang"] = term.language
-    elif term.datatype is not None and str(term.datatype) != XSD_STRING:
-        out["datatype"] = str(term.datatype)
-    return out
-
-
-def json_to_node(term: Term) -> Any:
-    if term["type"] == "uri":
-        return rdflib.URIRef(term["value"])
-    if term["type"] == "bnode":
-        return rdflib.BNode(term["value"])
-    # normalize=False keeps the lexical form as stored ("...T00:00:00Z" stays as it is), as Oxigraph does
-    if "xml:lang" in term:
-        return rdflib.Literal(term["value"], lang=term["xml:lang"], normalize=False)
-    if term.get("datatype"):
-        return rdflib.Literal(term["value"], datatype=rdflib.URIRef(term["datatype"]), normalize=False)
-    return rdflib.Literal(term["value"], normalize=False)
 
 
 class MemoryStore:
@@ -55,7 +28,7 @@ class MemoryStore:
 
     def query(self, sparql: str, bindings: Mapping[str, Term] | None = None, *,
               limit: int | None = None, timeout: float | None = None) -> Result:
-        init = {rdflib.Variable(k): json_to_node(v) for k, v in (bindings or {}).items()}
+        init = {rdflib.Variable(k): term_to_rdflib(v) for k, v in (bindings or {}).items()}
 
         def work() -> Result:
             try:
@@ -72,10 +45,10 @@ class MemoryStore:
                     if limit is not None and len(rows) >= limit:
                         truncated = True
                         break
-                    rows.append({v: node_to_json(solution[v]) for v in variables
+                    rows.append({v: term_from_rdflib(solution[v]) for v in variables
                                  if solution[v] is not None})
                 return Result("select", variables=variables, rows=rows, truncated=truncated)
-            triples = [tuple(node_to_json(t) for t in triple) for triple in answer]
+            triples = [tuple(term_from_rdflib(t) for t in triple) for triple in answer]
             truncated = limit is not None and len(triples) > limit
             return Result("graph", triples=triples[:limit] if truncated else triples, truncated=truncated)
 
@@ -90,14 +63,14 @@ class MemoryStore:
 
     def add_quads(self, quads: Iterable[QuadTerms]) -> None:
         for s, p, o, g in quads:
-            ctx = self.dataset.graph(json_to_node(g)) if g else self.dataset.default_graph
-            ctx.add((json_to_node(s), json_to_node(p), json_to_node(o)))
+            ctx = self.dataset.graph(term_to_rdflib(g)) if g else self.dataset.default_graph
+            ctx.add((term_to_rdflib(s), term_to_rdflib(p), term_to_rdflib(o)))
 
     def quads(self) -> Iterator[QuadTerms]:
         for s, p, o, g in self.dataset.quads((None, None, None, None)):
             gid = getattr(g, "identifier", g)
-            graph = None if gid is None or gid == rdflib.graph.DATASET_DEFAULT_GRAPH_ID else node_to_json(gid)
-            yield node_to_json(s), node_to_json(p), node_to_json(o), graph
+            graph = None if gid is None or gid == rdflib.graph.DATASET_DEFAULT_GRAPH_ID else term_from_rdflib(gid)
+            yield term_from_rdflib(s), term_from_rdflib(p), term_from_rdflib(o), graph
 
     def count(self, graph: str | None = None) -> int:
         if graph is None:

@@ -1,8 +1,9 @@
 """Embedded persistent Oxigraph: the default store.
 
 This module is on the quick route of `dispute-kg query run`, so it imports only pyoxigraph and the
-package's import-free modules; typing names are for type checkers alone, and timeouts use `_thread`
-(the `threading` module costs about 4 ms to import, a tenth of a whole bare query process).
+package's light modules (terms are converted by `rdf.convert`); typing names are for type checkers
+alone, and timeouts use `_thread` (the `threading` module costs about 4 ms to import, a tenth of a
+whole bare query process).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import pyoxigraph as ox
 
 from ..errors import BackendUnavailable, InputError, QueryTimeout
+from ..rdf.convert import quad_to_terms, term_from_ox, term_to_ox, terms_to_quad
 from ..rdf.terms import QuadTerms, Result, Term
 
 TYPE_CHECKING = False
@@ -21,37 +23,6 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .base import Selector
-
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
-
-def term_to_json(term: Any) -> Term:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != XSD_STRING:
-            out["datatype"] = term.datatype.value
-        return out
-    raise TypeError(f"unsupported term {term!r}")
-
-
-def json_to_term(term: Term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    kind = term["type"]
-    if kind == "uri":
-        return ox.NamedNode(term["value"])
-    if kind == "bnode":
-        return ox.BlankNode(term["value"])
-    if "xml:lang" in term:
-        return ox.Literal(term["value"], language=term["xml:lang"])
-    if term.get("datatype"):
-        return ox.Literal(term["value"], datatype=ox.NamedNode(term["datatype"]))
-    return ox.Literal(term["value"])
-
 
 def sparql_error(exc: SyntaxError, label: str = "query") -> InputError:
     message = str(exc)
@@ -88,7 +59,10 @@ def run_with_timeout(fn: Callable[[], Any], timeout: float | None) -> Any:
 
 def evaluate(store: ox.Store, sparql: str, bindings: Mapping[str, Term] | None, limit: int | None,
              timeout: float | None, **kwargs: Any) -> Result:
-    substitutions = {ox.Variable(k): json_to_term(v) for k, v in (bindings or {}).items()}
+    try:
+        substitutions = {ox.Variable(k): term_to_ox(v) for k, v in (bindings or {}).items()}
+    except ValueError as exc:
+        raise InputError(f"cannot bind {dict(bindings or {})!r}: {exc}") from None
 
     def work() -> Result:
         try:
@@ -109,7 +83,7 @@ def evaluate(store: ox.Store, sparql: str, bindings: Mapping[str, Term] | None, 
                 for var in variables:
                     value = solution[var]
                     if value is not None:
-                        row[var] = term_to_json(value)
+                        row[var] = term_from_ox(value)
                 rows.append(row)
             return Result("select", variables=variables, rows=rows, truncated=truncated)
         triples = []
@@ -118,22 +92,11 @@ def evaluate(store: ox.Store, sparql: str, bindings: Mapping[str, Term] | None, 
             if limit is not None and len(triples) >= limit:
                 truncated = True
                 break
-            triples.append((term_to_json(triple.subject), term_to_json(triple.predicate),
-                            term_to_json(triple.object)))
+            triples.append((term_from_ox(triple.subject), term_from_ox(triple.predicate),
+                            term_from_ox(triple.object)))
         return Result("graph", triples=triples, truncated=truncated)
 
     return run_with_timeout(work, timeout)
-
-
-def quad_to_terms(q: ox.Quad) -> QuadTerms:
-    graph = None if isinstance(q.graph_name, ox.DefaultGraph) else term_to_json(q.graph_name)
-    return term_to_json(q.subject), term_to_json(q.predicate), term_to_json(q.object), graph
-
-
-def terms_to_quad(q: QuadTerms) -> ox.Quad:
-    s, p, o, g = q
-    graph = json_to_term(g) if g else ox.DefaultGraph()
-    return ox.Quad(json_to_term(s), json_to_term(p), json_to_term(o), graph)
 
 
 class OxigraphStore:

@@ -1,13 +1,16 @@
 """A remote SPARQL 1.1 endpoint (Oxigraph server, Fuseki, GraphDB, Virtuoso, QLever, Neptune).
 
-Selector: `sparql:QUERY_URL[;update=URL][;gsp=URL][;timeout=SECONDS]`. Queries go through
-SPARQLWrapper (GET for short queries, form-encoded POST for long ones, SPARQL JSON results, or
-N-Triples for CONSTRUCT/DESCRIBE). Update needs `update=`; bulk loading and reading one graph use
-the Graph Store Protocol when `gsp=` is given and fall back to SPARQL Update/CONSTRUCT otherwise.
+Selector: `sparql:QUERY_URL[;update=URL][;gsp=URL][;timeout=SECONDS][;retries=N]`. Requests go
+through the package's one SPARQL HTTP client (`http_client`): SPARQLWrapper forms them (GET for short
+queries, form-encoded POST for long ones, SPARQL JSON results, or N-Triples for CONSTRUCT/DESCRIBE);
+each attempt has a wall-clock timeout; 429/502/503/504 and refused connections are retried (default 2
+more attempts) honouring Retry-After, while a query that ran out of time is not repeated. Update
+needs `update=`; bulk loading and reading one graph use the Graph Store Protocol when `gsp=` is given
+and fall back to SPARQL Update/CONSTRUCT otherwise.
 
 Credentials come from the environment, never from the command line (where `ps` and shell history
 would show them): `DISPUTE_KG_SPARQL_TOKEN` (HTTP bearer) or `DISPUTE_KG_SPARQL_USER` with
-`DISPUTE_KG_SPARQL_PASSWORD` (HTTP basic).
+`DISPUTE_KG_SPARQL_PASSWORD` (HTTP basic, or digest when the server asks for it).
 
 Parameters are bound as RDF terms by a `VALUES` block inserted at the start of the outermost WHERE
 group, each term serialised with N-Triples escaping and checked first, so no value can change the
@@ -18,31 +21,22 @@ graphs `push` writes, as the embedded store does.
 
 from __future__ import annotations
 
-import base64
-import json
-import os
-import socket
-import urllib.error
+import math
 import urllib.parse
-import urllib.request
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from ..errors import BackendUnavailable, InputError, QueryTimeout
+from ..errors import InputError
+from ..rdf.convert import ntriples, term_text
 from ..rdf.namespaces import GRAPH
-from ..rdf.sparqltext import query_form, where_brace
-from ..rdf.terms import insert_values, iri_text, term_text
+from ..rdf.sparqltext import where_brace
+from ..rdf.terms import insert_values, iri
 from .base import QuadTerms, Result, Selector, Term
+from .http_client import Auth, HttpClient, RetryPolicy, SparqlClient
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
-USER_AGENT = "dispute-kg/0.1 (https://w3id.org/dispute-kg; SPARQL client)"
-GET_LIMIT = 1500  # longer queries are POSTed: URLs past ~2 kB are refused by some servers and proxies
 DEFAULT_TIMEOUT = 60.0
+DEFAULT_RETRIES = 2
 BATCH = 5000
-
-ENV_USER, ENV_PASSWORD, ENV_TOKEN = "DISPUTE_KG_SPARQL_USER", "DISPUTE_KG_SPARQL_PASSWORD", "DISPUTE_KG_SPARQL_TOKEN"
-
 
 
 def bind_values(sparql: str, bindings: Mapping[str, Term] | None) -> str:
@@ -57,34 +51,22 @@ def bind_values(sparql: str, bindings: Mapping[str, Term] | None) -> str:
     return insert_values(sparql, brace, dict(bindings))
 
 
-def normalise(term: Term) -> Term:
-    """A result term in the package's one shape: `typed-literal` is a literal, xsd:string is implicit."""
-    kind = term.get("type")
-    if kind == "typed-literal" or kind == "literal":
-        out = {"type": "literal", "value": term["value"]}
-        if term.get("xml:lang"):
-            out["xml:lang"] = term["xml:lang"]
-        elif term.get("datatype") and term["datatype"] not in (XSD_STRING, RDF_LANG_STRING):
-            out["datatype"] = term["datatype"]
-        return out
-    return {"type": kind, "value": term["value"]}
-
-
-def quads_ntriples(quads: Iterable[QuadTerms]) -> str:
-    return "".join(f"{term_text(s)} {term_text(p)} {term_text(o)} .\n" for s, p, o, _ in quads)
-
-
 # -- the backend ------------------------------------------------------------------------------
 class SparqlStore:
     name = "sparql"
 
     def __init__(self, query_url: str, update_url: str | None = None, gsp_url: str | None = None, *,
-                 timeout: float = DEFAULT_TIMEOUT) -> None:
+                 timeout: float = DEFAULT_TIMEOUT, retries: int = DEFAULT_RETRIES) -> None:
+        from ..rdf.terms import check_http_url
+
         for url in (query_url, update_url, gsp_url):
-            if url is not None and urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-                raise InputError(f"sparql: store URL {url!r} must start with http:// or https://")
+            if url is not None:
+                try:
+                    check_http_url(url)
+                except ValueError as exc:
+                    raise InputError(f"sparql: store URL: {exc}") from None
         self.query_url, self.update_url, self.gsp_url = query_url, update_url, gsp_url
-        self.timeout = timeout
+        self.timeout, self.retries = timeout, retries
         caps = {"named_graphs", "persistent"}
         if update_url:
             caps.add("update")
@@ -96,131 +78,70 @@ class SparqlStore:
     def open(cls, selector: Selector, *, project: Any = None, read_only: bool = False) -> SparqlStore:
         if not selector.location:
             raise InputError("the sparql: store needs a query URL, e.g. sparql:http://127.0.0.1:7878/query")
-        unknown = [k for k, _ in selector.options if k not in ("update", "gsp", "timeout")]
+        unknown = [k for k, _ in selector.options if k not in ("update", "gsp", "timeout", "retries")]
         if unknown:
-            raise InputError(f"unknown sparql: store option {unknown[0]!r} (known: update, gsp, timeout)")
-        timeout = selector.option("timeout")
+            raise InputError(f"unknown sparql: store option {unknown[0]!r} (known: update, gsp, timeout, retries)")
+        timeout, retries = selector.option("timeout"), selector.option("retries")
         try:
             seconds = float(timeout) if timeout else DEFAULT_TIMEOUT
         except ValueError:
-            raise InputError(f"sparql: store option timeout={timeout!r} is not a number of seconds") from None
+            seconds = math.nan
+        if not (seconds > 0 and math.isfinite(seconds)):
+            raise InputError(f"sparql: store option timeout={timeout!r} is not a number of seconds above 0")
+        if retries is not None and not (retries.isascii() and retries.isdigit()):
+            raise InputError(f"sparql: store option retries={retries!r} is not a whole number of at least 0")
         update = None if read_only else selector.option("update")
-        return cls(selector.location, update, selector.option("gsp"), timeout=seconds)
+        return cls(selector.location, update, selector.option("gsp"), timeout=seconds,
+                   retries=int(retries) if retries is not None else DEFAULT_RETRIES)
 
     def __repr__(self) -> str:
         return f"SparqlStore({self.query_url!r}, update={self.update_url!r}, gsp={self.gsp_url!r})"
 
     # -- HTTP --------------------------------------------------------------------------------
-    def _auth_header(self) -> str | None:
-        token = os.environ.get(ENV_TOKEN)
-        if token:
-            return f"Bearer {token}"
-        user, password = os.environ.get(ENV_USER), os.environ.get(ENV_PASSWORD)
-        if user and password is not None:
-            return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-        return None
-
-    def _wrapper(self, text: str, timeout: float, accept: str, update: bool = False) -> Any:
-        from SPARQLWrapper import GET, POST, URLENCODED, SPARQLWrapper
-
-        sw = SPARQLWrapper(self.query_url, updateEndpoint=self.update_url, agent=USER_AGENT)
-        sw.setQuery(text)
-        # SPARQLWrapper guesses the kind with a regex that comments and strings can fool (a header saying
-        # "insert" made it send a query as an update); we know the kind, from sparqltext's tokens
-        sw.queryType = "INSERT" if update else (query_form(text) or "SELECT")
-        sw.setMethod(POST if update or len(text) > GET_LIMIT else GET)
-        sw.setRequestMethod(URLENCODED)
-        # content negotiation by the Accept header only: SPARQLWrapper would also add format=xml&output=xml,
-        # which Fuseki and Virtuoso obey over the Accept header
-        sw.setOnlyConneg(True)
-        sw.setTimeout(max(1, int(timeout + 0.999)))
-        sw.addCustomHttpHeader("Accept", accept)
-        auth = self._auth_header()
-        if auth:
-            sw.addCustomHttpHeader("Authorization", auth)
-        return sw
-
-    def _call(self, fn: Any, url: str, timeout: float) -> Any:
-        """Run one HTTP exchange, turning transport failures into the package's errors."""
-        from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
-
-        try:
-            return fn()
-        except SPARQLWrapperException as exc:
-            status = {"QueryBadFormed": 400, "Unauthorized": 401, "EndPointNotFound": 404,
-                      "URITooLong": 414, "EndPointInternalError": 500}.get(type(exc).__name__, 0)
-            raise self._http_error(url, status, _exc_body(exc)) from None
-        except urllib.error.HTTPError as exc:
-            raise self._http_error(url, exc.code, exc.read().decode("utf-8", "replace")) from None
-        except TimeoutError:
-            raise QueryTimeout(f"{url} did not answer within {timeout:g} s") from None
-        except urllib.error.URLError as exc:
-            if isinstance(exc.reason, TimeoutError | socket.timeout):
-                raise QueryTimeout(f"{url} did not answer within {timeout:g} s") from None
-            raise BackendUnavailable(f"cannot reach SPARQL endpoint {url}: {exc.reason}") from None
-        except (ConnectionError, OSError) as exc:
-            raise BackendUnavailable(f"cannot reach SPARQL endpoint {url}: {exc}") from None
-
-    def _http_error(self, url: str, status: int, body: str) -> Exception:
-        detail = " ".join(body.split())[:300]
-        if status == 400:
-            return InputError(f"the endpoint refused the request as malformed: {detail}")
-        if status in (401, 403):
-            return BackendUnavailable(f"{url} answered {status}: set {ENV_TOKEN}, or {ENV_USER} and "
-                                      f"{ENV_PASSWORD}, to credentials it accepts")
-        if status in (408, 503, 504) or "timeout" in body.lower() or "timed out" in body.lower():
-            return QueryTimeout(f"{url} stopped the query ({status}): {detail}")
-        return BackendUnavailable(f"{url} answered HTTP {status or 'error'}: {detail}")
+    def _client(self, timeout: float | None = None) -> SparqlClient:
+        policy = RetryPolicy(timeout=timeout or self.timeout, retries=self.retries, retry_timeouts=False)
+        return SparqlClient(self.query_url, self.update_url, http=HttpClient(policy, auth=Auth.from_env()))
 
     def _request(self, method: str, url: str, data: bytes | None, content_type: str | None,
-                 accept: str = "*/*", timeout: float | None = None) -> bytes:
-        """A plain HTTP exchange (Graph Store Protocol), with the same auth and errors."""
-        seconds = timeout or self.timeout
-        req = urllib.request.Request(url, data=data, method=method)
-        req.add_header("User-Agent", USER_AGENT)
-        req.add_header("Accept", accept)
+                 accept: str = "*/*") -> bytes:
+        """A plain HTTP exchange (Graph Store Protocol), with the same auth, retries and errors."""
+        headers = {"Accept": accept}
         if content_type:
-            req.add_header("Content-Type", content_type)
-        auth = self._auth_header()
-        if auth:
-            req.add_header("Authorization", auth)
-
-        def go() -> bytes:
-            with urllib.request.urlopen(req, timeout=seconds) as response:
-                return response.read()
-
-        return self._call(go, url, seconds)
+            headers["Content-Type"] = content_type
+        client = self._client().http
+        return client.send(method, url, data, headers, idempotent=method in ("GET", "PUT"),
+                           what="graph store").body
 
     # -- Store protocol ----------------------------------------------------------------------
     def query(self, sparql: str, bindings: Mapping[str, Term] | None = None, *,
               limit: int | None = None, timeout: float | None = None) -> Result:
+        from ..rdf.convert import term_from_json
+        from ..rdf.sparqltext import query_form
+
         text = bind_values(sparql, bindings)
-        seconds = timeout or self.timeout
-        form = query_form(text)
-        graph = form in ("CONSTRUCT", "DESCRIBE")
-        accept = "application/n-triples" if graph else "application/sparql-results+json"
-        sw = self._wrapper(text, seconds, accept)
-        body = self._call(lambda: sw.query().response.read(), self.query_url, seconds)
-        if graph:
-            return _graph_result(body, limit)
-        try:
-            doc = json.loads(body)
-        except ValueError:
-            raise BackendUnavailable(f"{self.query_url} did not answer with SPARQL JSON results") from None
+        client = self._client(timeout)
+        if query_form(text) in ("CONSTRUCT", "DESCRIBE"):
+            return _graph_result(client.construct(text), limit, self.query_url)
+        doc = client.select(text)
         if "boolean" in doc:
-            return Result("ask", boolean=bool(doc["boolean"]))
-        variables = list(doc.get("head", {}).get("vars", []))
-        bindings_out = doc.get("results", {}).get("bindings", [])
+            return Result("ask", boolean=doc["boolean"])
+        variables = list(doc["head"].get("vars", []))
+        bindings_out = doc["results"]["bindings"]
         truncated = limit is not None and len(bindings_out) > limit
-        rows = [{k: normalise(v) for k, v in row.items()} for row in bindings_out[:limit]]
+        try:
+            rows = [{k: term_from_json(v) for k, v in row.items()} for row in bindings_out[:limit]]
+        except (KeyError, TypeError, AttributeError, ValueError):
+            from ..errors import BackendUnavailable
+
+            raise BackendUnavailable(f"SPARQL endpoint {self.query_url} answered with malformed result "
+                                     "terms") from None
         return Result("select", variables=variables, rows=rows, truncated=truncated)
 
     def update(self, sparql: str) -> None:
         from .base import require
 
         require(self, "update")
-        sw = self._wrapper(sparql, self.timeout, "*/*", update=True)
-        self._call(lambda: sw.query().response.read(), self.update_url or "", self.timeout)
+        self._client().update(sparql)
 
     def add_quads(self, quads: Iterable[QuadTerms]) -> None:
         """Add quads, one request per graph and batch: GSP POST when available, else INSERT DATA."""
@@ -238,12 +159,13 @@ class SparqlStore:
                 self.add_graph_batch(graph, items[start:start + step])
 
     def add_graph_batch(self, graph: str | None, quads: list[QuadTerms]) -> None:
-        body = quads_ntriples(quads)
+        body = ntriples(quads)
         if self.gsp_url:
             url = self._gsp_target(graph)
-            self._request("POST", url, body.encode("utf-8"), "application/n-triples")
+            self._request("POST", url, body, "application/n-triples")
             return
-        target = f"GRAPH {iri_text(graph)} {{\n{body}}}" if graph else body
+        text = body.decode("utf-8")
+        target = f"GRAPH {term_text(iri(graph))} {{\n{text}}}" if graph else text
         if any(t["type"] == "bnode" for q in quads for t in q[:3]):
             # SPARQL 1.1 lets INSERT DATA hold blank nodes, but some engines (Virtuoso 7) refuse them in a
             # "constant clause"; a template with an empty WHERE means the same to every engine: one
@@ -269,20 +191,21 @@ class SparqlStore:
         """The triples of one named graph (GSP GET when available, else CONSTRUCT)."""
         if self.gsp_url:
             body = self._request("GET", self._gsp_target(graph), None, None, accept="application/n-triples")
-            yield from _graph_result(body, None).triples
+            yield from _graph_result(body, None, self.query_url).triples
             return
-        yield from self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {iri_text(graph)} {{ ?s ?p ?o }} }}").triples
+        where = f"GRAPH {term_text(iri(graph))} {{ ?s ?p ?o }}"
+        yield from self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}").triples
 
     def quads(self) -> Iterator[QuadTerms]:
         """The quads of every named graph (the graphs `push` writes); default-graph-only triples of an
         endpoint are not listed, as a union default graph cannot tell them apart."""
         for graph in self.graphs():
-            g = {"type": "uri", "value": graph}
+            g = iri(graph)
             for s, p, o in self.graph_triples(graph):
                 yield s, p, o, g
 
     def count(self, graph: str | None = None) -> int:
-        where = f"GRAPH {iri_text(graph)} {{ ?s ?p ?o }}" if graph else f"GRAPH ?g {{ ?s ?p ?o }} {_OURS}"
+        where = f"GRAPH {term_text(iri(graph))} {{ ?s ?p ?o }}" if graph else f"GRAPH ?g {{ ?s ?p ?o }} {_OURS}"
         rows = self.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}").rows
         return int(rows[0]["n"]["value"]) if rows else 0
 
@@ -297,15 +220,11 @@ class SparqlStore:
 _OURS = f'FILTER (STRSTARTS(STR(?g), "{GRAPH}"))'
 
 
-def _exc_body(exc: Exception) -> str:
-    text = str(exc)
-    return text.split("Response:", 1)[-1].strip().lstrip("b'\"").rstrip("'\"")
-
-
-def _graph_result(body: bytes, limit: int | None) -> Result:
+def _graph_result(body: bytes, limit: int | None, url: str) -> Result:
     import pyoxigraph as ox
 
-    from .oxigraph import term_to_json
+    from ..errors import BackendUnavailable
+    from ..rdf.convert import term_from_ox
 
     triples = []
     truncated = False
@@ -314,7 +233,8 @@ def _graph_result(body: bytes, limit: int | None) -> Result:
             if limit is not None and len(triples) >= limit:
                 truncated = True
                 break
-            triples.append((term_to_json(t.subject), term_to_json(t.predicate), term_to_json(t.object)))
+            triples.append((term_from_ox(t.subject), term_from_ox(t.predicate), term_from_ox(t.object)))
     except SyntaxError as exc:
-        raise BackendUnavailable(f"the endpoint answered with malformed N-Triples: {exc}") from None
+        raise BackendUnavailable(f"SPARQL endpoint {url} answered with malformed N-Triples: "
+                                 f"{' '.join(str(exc).split())[:200]}") from None
     return Result("graph", triples=triples, truncated=truncated)

@@ -23,13 +23,13 @@ class CheckResult:
 
 
 def check_summary(path: Path) -> str:
-    header, _ = read_header(path.read_text(encoding="utf-8"))
+    header, _ = read_header(path.read_text(encoding="utf-8"), f"queries/checks/{path.name}")
     return str(header.get("summary", ""))
 
 
 def run_check(store: Store, path: Path) -> CheckResult:
     text = path.read_text(encoding="utf-8")
-    header, _ = read_header(text)
+    header, _ = read_header(text, f"queries/checks/{path.name}")
     try:
         result = store.query(text)
     except InputError as exc:

@@ -155,7 +155,7 @@ def read_inputs(inputs: Any, project: Project) -> tuple[Delta | None, list[Probl
     """Parse paths (or take an rdflib graph); located parse problems when any input is unreadable."""
     import rdflib
 
-    from ..rdf.files import to_oxigraph
+    from ..rdf.convert import rdflib_to_ox as to_oxigraph
 
     problems: list[Problem] = []
     triples: list[Triple] = []

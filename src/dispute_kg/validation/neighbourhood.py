@@ -83,7 +83,8 @@ def local_closure(schema: Schema, view: View, delta_triples: list[Triple]) -> tu
     """The new OWL 2 RL entailments of the input: owlrl over ontology + input + its nodes' edges."""
     import rdflib
 
-    from ..rdf.files import to_oxigraph, to_rdflib
+    from ..rdf.convert import ox_to_rdflib as to_rdflib
+    from ..rdf.convert import rdflib_to_ox as to_oxigraph
     from ..reasoning.closure import ERROR_NS, keep
 
     expanded: set[Any] = set()

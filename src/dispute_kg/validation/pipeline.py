@@ -129,7 +129,8 @@ def full_validation(project: Project, inputs: Any, store: ox.Store | None = None
     build and `check` would find them: the reference the incremental pipeline must equal."""
     import rdflib
 
-    from ..rdf.files import quads_to_graph, to_rdflib
+    from ..rdf.convert import ox_to_rdflib as to_rdflib
+    from ..rdf.convert import quads_to_graph
     from ..reasoning.closure import owl_rl_closure
     from .shacl import run_shacl
 

@@ -33,7 +33,8 @@ ANNOTATIONS = {RDFS + "label", RDFS + "comment", SKOS + "definition", SKOS + "pr
 def load_schema(project: Project) -> Schema:
     import rdflib
 
-    from ..rdf.files import read_quads, to_rdflib
+    from ..rdf.convert import ox_to_rdflib as to_rdflib
+    from ..rdf.files import read_quads
     from .shacl import load_shapes
 
     h = hashlib.sha256()

@@ -24,7 +24,7 @@ def run_shapes(schema: Schema, data: set[Triple], focus: set[Any]) -> tuple[list
     """pyshacl on the gathered data (plus the ontology), for the focus nodes only."""
     import rdflib
 
-    from ..rdf.files import to_rdflib
+    from ..rdf.convert import ox_to_rdflib as to_rdflib
     from .shacl import run_shacl
 
     g = rdflib.Graph()

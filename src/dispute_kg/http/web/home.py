@@ -13,12 +13,14 @@ import urllib.parse
 from typing import Any
 
 from ...errors import InputError
+from ...query.results import WRITERS
 from ...rdf.namespaces import DEF, ID, INFERRED_GRAPH, shorten
 from ..server import App, HTTPError, Request, has_service, query_to_dict
 from .layout import Data, GraphQueries, ask, entity_path, esc, iri_link, page, pre, quote_spans, results_table, url
 
-SELECT_FORMATS = ("csv", "tsv", "json", "xml")
-GRAPH_FORMATS = ("ttl", "nt", "jsonld")
+# Download links: every writer but the people's table, from the one registry of formats.
+SELECT_FORMATS = tuple(n for n, w in WRITERS.items() if n != "table" and "select" in w.kinds)
+GRAPH_FORMATS = tuple(n for n, w in WRITERS.items() if n != "table" and "graph" in w.kinds)
 PROVENANCE_CLASSES = {DEF + "TextSelection", "http://www.w3.org/ns/oa#TextQuoteSelector",
                       "http://www.w3.org/ns/oa#TextPositionSelector", "https://w3id.org/sssom/Mapping"}
 

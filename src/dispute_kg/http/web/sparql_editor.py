@@ -62,11 +62,11 @@ def forward(app: App, text: str) -> tuple[int, str, bytes]:
 def parse_ntriples(text: str) -> list[list[dict[str, str]]]:
     import rdflib
 
-    from ...stores.memory import node_to_json
+    from ...rdf.convert import term_from_rdflib
 
     graph = rdflib.Graph()
     graph.parse(data=text, format="nt")
-    rows = ([node_to_json(s), node_to_json(p), node_to_json(o)] for s, p, o in graph)
+    rows = ([term_from_rdflib(s), term_from_rdflib(p), term_from_rdflib(o)] for s, p, o in graph)
     return sorted(rows, key=lambda r: [x["value"] for x in r])
 
 

@@ -1,0 +1,109 @@
+"""Stored-query headers: YAML behind `#+`, read strictly, every refusal located to line and column."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dispute_kg.errors import InputError
+from dispute_kg.query.headers import read_header
+
+ROOT = Path(__file__).resolve().parent.parent
+BODY = "SELECT ?s WHERE { ?s ?p ?o }\n"
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    ("#+ summary: Claims\n", {"summary": "Claims"}),
+    ("#+ summary: Claims # reviewed in 2024\n", {"summary": "Claims"}),  # a YAML comment, not the value
+    ("#+ summary: Claims #1 of 3\n", {"summary": "Claims"}),  # ` #` starts a comment in YAML, as in grlc
+    ("#+ summary: 'Claims #1 of 3'\n", {"summary": "Claims #1 of 3"}),
+    ("#+ summary: Use dk#Claim\n", {"summary": "Use dk#Claim"}),  # no space before #: part of the value
+    ("#+summary: no space after the prefix\n", {"summary": "no space after the prefix"}),
+    ("#+ tags:\n#+   - claims\n#+   - territory\n", {"tags": ["claims", "territory"]}),
+    ("#+ tags: []\n#+ defaults: []\n", {"tags": [], "defaults": []}),
+    ("#+ defaults:\n#+   - state: https://w3id.org/dispute-kg/id/state/japan\n",
+     {"defaults": [{"state": "https://w3id.org/dispute-kg/id/state/japan"}]}),
+    ("#+ parameters:\n#+   - name: state\n#+     type: iri\n#+     required: false\n",
+     {"parameters": [{"name": "state", "type": "iri", "required": False}]}),
+    ("", {}),
+])
+def test_headers_that_are_read(header: str, expected: dict) -> None:
+    assert read_header(header + BODY, "q.rq") == (expected, BODY.rstrip("\n"))
+
+
+@pytest.mark.parametrize(("header", "line", "column", "message"), [
+    # a line without a colon
+    ("#+ summary Claims\n", 1, 4, "must be `key: value` lines"),
+    ("#+ summary: Claims\n#+ description Claims by state\n#+ tags: []\n", 2, 4, "expected ':'"),
+    # a stray line between a list and the next key
+    ("#+ tags:\n#+   - claims\n#+ stray\n#+ defaults: []\n", 3, 4, "expected ':'"),
+    # a key given twice
+    ("#+ summary: one\n#+ summary: two\n", 2, 4, r"given twice \(first at line 1\)"),
+    # a value containing ': ' unquoted
+    ("#+ summary: uses dk: terms\n", 1, 20, "not valid YAML"),
+    # a typo in a key is not silently ignored
+    ("#+ sumary: Claims\n", 1, 4, "unknown header key 'sumary'"),
+    # values of the wrong kind
+    ("#+ tags: claims\n", 1, 10, "'tags' must be a list"),
+    ("#+ summary:\n#+   - a\n", 2, 6, "'summary' must be text"),
+    ("#+ tags:\n#+   - a: b\n", 2, 8, "each item of 'tags' must be text"),
+    ("#+ parameters:\n#+   - state\n", 2, 8, "each item of 'parameters' must be a mapping"),
+    # tabs are not YAML indentation
+    ("#+ tags:\n#+ \t- claims\n", 2, 4, "not valid YAML"),
+])
+def test_headers_that_are_refused_with_their_location(header: str, line: int, column: int, message: str) -> None:
+    with pytest.raises(InputError, match=message) as caught:
+        read_header(header + BODY, "queries/q.rq")
+    assert (caught.value.path, caught.value.line, caught.value.column) == ("queries/q.rq", line, column), caught.value
+    assert str(caught.value).startswith(f"queries/q.rq:{line}:{column}: ")
+
+
+def test_a_header_line_after_the_query_has_begun_is_refused() -> None:
+    text = "#+ summary: Claims\nPREFIX dk: <https://w3id.org/dispute-kg/def#>\n#+ tags: [claims]\n" + BODY
+    with pytest.raises(InputError, match="after the query has begun") as caught:
+        read_header(text, "q.rq")
+    assert (caught.value.line, caught.value.column) == (3, 1)
+
+
+def test_every_shipped_header_is_valid() -> None:
+    for path in sorted((ROOT / "queries").rglob("*.rq")):
+        header, _ = read_header(path.read_text(encoding="utf-8"), str(path))
+        assert isinstance(header.get("summary"), str) and header["summary"], path
+
+
+def test_a_broken_header_stops_the_cli_with_its_location(built_copy: Path) -> None:
+    (built_copy / "queries" / "broken.rq").write_text("#+ summary: Broken\n#+ tags\n#+   - x\n" + BODY,
+                                                      encoding="utf-8")
+    proc = run_cli("--project", str(built_copy), "query", "run", "broken")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("Error: queries/broken.rq:2:4: ") and "Traceback" not in proc.stderr
+
+
+def test_the_quick_route_does_not_import_yaml(built_project: Path) -> None:
+    code = ("import sys; sys.argv = ['dispute-kg', '--project', sys.argv[1], 'query', 'run', 'sources'];"
+            "from dispute_kg.entry import main\ntry:\n    main()\nexcept SystemExit as e:\n"
+            "    assert e.code == 0, e.code\n    print('yaml' in sys.modules, file=sys.stderr)")
+    proc = subprocess.run([sys.executable, "-c", code, str(built_project)], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.stderr.strip().splitlines()[-1] == "False", proc.stderr
+
+
+@settings(max_examples=400, deadline=None)
+@given(lines=st.lists(st.text(alphabet=st.sampled_from(list("ab:- #'\"[]{}\t|>&*!%@`,?")), max_size=20),
+                      min_size=1, max_size=6))
+def test_any_header_is_read_or_refused_with_a_location_never_crashes(lines: list[str]) -> None:
+    text = "".join(f"#+ {line}\n" for line in lines) + BODY
+    try:
+        header, _ = read_header(text, "q.rq")
+    except InputError as exc:
+        assert exc.path == "q.rq" and exc.line is not None and 1 <= exc.line <= len(lines) + 1, exc
+        return
+    assert isinstance(header, dict) and set(header) <= {"summary", "description", "tags", "defaults", "parameters",
+                                                        "endpoint", "method", "pagination", "enumerate", "transform",
+                                                        "endpoint_in_url"}
