@@ -47,12 +47,27 @@ def oxigraph_selector(port: int) -> str:
 @contextmanager
 def oxigraph_serve(location: Path) -> Iterator[str]:
     """Run `oxigraph serve` with the union default graph on a free port; yield its store selector."""
+    with oxigraph_process(location, union=True) as base:
+        yield oxigraph_selector(int(base.rsplit(":", 1)[1]))
+
+
+@contextmanager
+def oxigraph_process(location: Path, *, union: bool = False, turtle: tuple[str, ...] = ()) -> Iterator[str]:
+    """Run `oxigraph serve` on a free port with each of `turtle` loaded into its default graph; yield its
+    base URL (`/query`, `/update` and `/store` are under it)."""
     port = free_port()
-    proc = subprocess.Popen([str(OXIGRAPH), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
-                             "--union-default-graph"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    args = [str(OXIGRAPH), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
+    proc = subprocess.Popen(args + (["--union-default-graph"] if union else []), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", proc)
-        yield oxigraph_selector(port)
+        wait_until_up(f"{base}/query?query=ASK%7B%7D", proc)
+        for text in turtle:
+            request = urllib.request.Request(f"{base}/store?default", data=text.encode("utf-8"), method="POST",
+                                             headers={"Content-Type": "text/turtle"})
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                assert answer.status in (200, 201, 204), answer.status
+        yield base
     finally:
         proc.terminate()
         proc.wait(10)

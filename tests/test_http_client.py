@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from conftest import oxigraph_serve, run_cli
+from conftest import run_cli
+from servers import oxigraph_serve
 
 from dispute_kg.errors import BackendUnavailable, InputError, QueryTimeout
 from dispute_kg.rdf.terms import iri, literal

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from conftest import OXIGRAPH, free_port, run_cli, tree_hash, wait_until_up
-from test_wikidata import load
+from conftest import run_cli, tree_hash
+from servers import free_port, oxigraph_process
 
 from dispute_kg import links as wd
 from dispute_kg.errors import InputError
@@ -44,18 +44,9 @@ def snapshot_server(tmp_path_factory):
     """`oxigraph serve` holding the shipped snapshot plus the far-away Habomai."""
     from conftest import ROOT
 
-    port = free_port()
-    proc = subprocess.Popen([str(OXIGRAPH), "serve", "--location", str(tmp_path_factory.mktemp("ox")), "--bind",
-                             f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base + "/query?query=ASK%7B%7D", proc)
-        load(base, (ROOT / wd.SNAPSHOT_FILE).read_text(encoding="utf-8"))
-        load(base, FAR_HABOMAI)
+    snapshot = (ROOT / wd.SNAPSHOT_FILE).read_text(encoding="utf-8")
+    with oxigraph_process(tmp_path_factory.mktemp("ox"), turtle=(snapshot, FAR_HABOMAI)) as base:
         yield base + "/query"
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def cli(project: Path, *args: str) -> subprocess.CompletedProcess:

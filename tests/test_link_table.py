@@ -10,13 +10,12 @@ island Q23442, archipelago Q33837, village Q532 and prefecture of Japan Q50337 (
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
-from conftest import OXIGRAPH, ROOT, free_port, run_cli, wait_until_up
+from conftest import ROOT, run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_wikidata import load
+from servers import oxigraph_process
 
 from dispute_kg import links as wd
 
@@ -109,18 +108,9 @@ TABLE = {
 
 @pytest.fixture(scope="module")
 def endpoint_url(tmp_path_factory):
-    port = free_port()
-    proc = subprocess.Popen([str(OXIGRAPH), "serve", "--location", str(tmp_path_factory.mktemp("ox")), "--bind",
-                             f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base + "/query?query=ASK%7B%7D", proc)
-        load(base, (ROOT / wd.SNAPSHOT_FILE).read_text(encoding="utf-8"))
-        load(base, ITEMS)
+    snapshot = (ROOT / wd.SNAPSHOT_FILE).read_text(encoding="utf-8")
+    with oxigraph_process(tmp_path_factory.mktemp("ox"), turtle=(snapshot, ITEMS)) as base:
         yield base + "/query"
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_every_row_of_the_table_holds(endpoint_url, project_copy):

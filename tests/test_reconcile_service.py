@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-from dispute_kg.http.server import call, make_app, make_server
+from dispute_kg.http.listener import Limits, make_listener
+from dispute_kg.http.server import call, make_app
 
 SCHEMAS = Path(__file__).parent / "reconciliation-schemas"
 
@@ -172,11 +173,11 @@ def test_preview_escapes_what_the_graph_says(kg):
 
 
 def test_a_real_http_client_reconciles_against_serve(kg):
-    server = make_server(make_app(kg), "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    server = make_listener(make_app(kg), "127.0.0.1", 0, Limits())  # the server `dispute-kg serve` runs
+    thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
-        base = f"http://127.0.0.1:{server.server_port}/reconcile"
+        base = f"http://127.0.0.1:{server.effective_port}/reconcile"
         with urllib.request.urlopen(base, timeout=10) as resp:
             manifest = json.load(resp)
         valid(manifest, "manifest")
@@ -189,8 +190,7 @@ def test_a_real_http_client_reconciles_against_serve(kg):
         valid(result, "reconciliation-result-batch")
         assert result["q0"]["result"][0]["id"] == "territory/iturup"
     finally:
-        server.shutdown()
-        server.server_close()
+        server.close()
 
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

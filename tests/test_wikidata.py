@@ -11,10 +11,6 @@ from __future__ import annotations
 import http.server
 import json
 import re
-import shutil
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -23,6 +19,7 @@ from typing import ClassVar
 
 import pytest
 from conftest import ROOT, run_cli
+from servers import free_port, oxigraph_process
 
 from dispute_kg import links as wd
 from dispute_kg.errors import BackendUnavailable, InputError
@@ -85,45 +82,10 @@ EXPECTED = {
 
 # -- a real `oxigraph serve` ----------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def oxigraph_binary() -> str:
-    found = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
-    if not Path(found).exists():
-        pytest.skip("the `oxigraph` server (PyPI package oxigraph) is not installed")
-    return found
-
-
 @pytest.fixture(scope="module")
-def server():
-    port = free_port()
-    proc = subprocess.Popen([oxigraph_binary(), "serve", "--bind", f"127.0.0.1:{port}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            pytest.fail("oxigraph serve did not start")
-        load(base, FIXTURE)
+def server(tmp_path_factory):
+    with oxigraph_process(tmp_path_factory.mktemp("ox"), turtle=(FIXTURE,)) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def load(base: str, turtle: str) -> None:
-    req = urllib.request.Request(base + "/store?default", data=turtle.encode(), method="POST",
-                                 headers={"Content-Type": "text/turtle"})
-    urllib.request.urlopen(req, timeout=10).close()
 
 
 def update(base: str, sparql: str) -> None:
