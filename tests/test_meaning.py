@@ -17,7 +17,7 @@ from test_validate import HEAD, ID, SOURCE, expand, selection
 from dispute_kg.kg import KnowledgeGraph
 from dispute_kg.project.build import build
 from dispute_kg.project.folder import Project
-from dispute_kg.validation.pipeline import validate
+from dispute_kg.validation.pipeline import full_validation, validate
 
 DCT = "@prefix dct: <http://purl.org/dc/terms/> .\n@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
 WD = "@prefix wd: <http://www.wikidata.org/entity/> .\n"
@@ -53,7 +53,7 @@ CASES = [
     ("position-held-by-a-state-not-yet-founded", "a.ttl", HEAD + HOPE_TTL + expand(f"""
 id:position/russia-hoped-declaration-ends-dispute a dk:Position ;
     rdfs:label "Russia: hoped the declaration would end the dispute"@en ; prov:wasDerivedFrom <{HOPE_SEL}> ;
-    dk:holder id:state/russian-federation ; dk:heldDuring id:event/1956-signing-of-joint-declaration ;
+    dk:holder id:state/russian-federation ; dk:heldAfter id:event/1956-signing-of-joint-declaration ;
     dk:stanceKind dk:Hope ; dk:stance "the Joint Declaration would put an end to the dispute"@en ;
     dk:topic id:issue/northern-territories-dispute .
 """), "shacl", "in 1956", "position/russia-hoped-declaration-ends-dispute"),
@@ -171,6 +171,20 @@ def test_refused_with_a_located_message_naming_node_and_rule(project, tmp_path, 
             assert node.split("/", 1)[1] in line or (p.value and p.value in line), (p.line, report.to_text())
 
 
+SHACL_CASES = [c for c in CASES if c[3] == "shacl"]
+
+
+@pytest.mark.parametrize("name,filename,content,stage,words,node", SHACL_CASES, ids=[c[0] for c in SHACL_CASES])
+def test_incremental_shacl_equals_a_full_validation(project, tmp_path, name, filename, content, stage, words,
+                                                    node):
+    """The shapes' verdict on the focus nodes equals pyshacl on the whole graph plus the input."""
+    path = _write(tmp_path, filename, content)
+    incremental = validate(Project.open(project), [path])
+    full = full_validation(Project.open(project), [path])
+    assert {(p.focus, p.message, p.value) for p in incremental.problems if p.stage == "shacl"} == \
+        {(v.focus, v.message, v.value) for v in full}
+
+
 @pytest.fixture(scope="module")
 def fully_checked(built_template: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Every readable case as its own file in one copy of the project, rebuilt from scratch and checked."""
@@ -260,3 +274,17 @@ def test_the_shipped_graph_passes_every_check(built_project: Path):
     with KnowledgeGraph.open(project=built_project) as kg:
         report = kg.check()
     assert report.passed, [v.line() for v in report.shacl] + [c.name for c in report.checks if c.rows]
+
+
+def test_masking_keeps_positions_and_hides_only_comments_and_strings():
+    from dispute_kg.validation.inputs import mask_comments_and_strings
+
+    text = ('# dk:holdr in a comment "with a quote\n'
+            '<http://x/a#b> dk:p "a # not a comment \\" still" ; # dk:holdr again\n'
+            '   dk:q """two\nlines # dk:holdr""" ; dk:r \'x\' .\n'
+            '<u> dk:holdr <v> .')
+    masked = mask_comments_and_strings(text)
+    assert len(masked) == len(text) and masked.count("\n") == text.count("\n")
+    lines = masked.splitlines()
+    assert [n for n, line in enumerate(lines, 1) if "dk:holdr" in line] == [5]
+    assert "<http://x/a#b> dk:p" in lines[1] and "dk:r" in lines[3]

@@ -334,7 +334,8 @@ def _locate_literal(loc: Locator, value: str, subject: str) -> tuple[str, int, i
         for start in (first, 1):
             for lineno, line in enumerate(lines[start - 1:], start):
                 col = line.find(f'"{value}"')
-                if col >= 0 and f.code_lines[lineno - 1][:col].count("#") == 0:
+                # a string's quotes survive the masking, a comment's characters do not
+                if col >= 0 and f.code_lines[lineno - 1][col:col + 1] == '"':
                     return (f.display, lineno, col + 1)
     return where
 
