@@ -1,6 +1,7 @@
 """Steps 1 and 2 of the pipeline: read and parse the input files (errors located to
-file:line:column), apply the input rules (size, prefixes, no blank nodes, subjects under id/, no
-ontology or source-text edits), and check the vocabulary: every dk: term used must be defined by the
+file:line:column, never to a comment), apply the input rules (size, prefixes, no blank nodes or named
+graphs, subjects under id/, no ontology or source-text edits, no derived terms or project records,
+valid literals), and check the vocabulary: every dk: term used must be defined by the
 ontology, and every term of a reused vocabulary (SKOS, PROV-O, ...) by that vocabulary
 (`vocabularies`; closest term suggested)."""
 
@@ -186,7 +187,7 @@ def read_input_file(path: Path, display: str | None = None) -> tuple[InputFile, 
     named = sorted({q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)})
     if named:
         # an addition is one file in the project's graph; a graph name would be dropped silently
-        _, line, col = _locate_term(Locator([f]), "", named[0])
+        _, line, col = locate_term(Locator([f]), "", named[0])
         what = ("the inferred graph is written by the build's reasoner"
                 if named[0] == INFERRED_GRAPH else "an addition becomes its own file's graph when it is added")
         raise InputError(f"named graph <{named[0]}>: {what}; give the triples in the default graph "
@@ -395,7 +396,7 @@ def vocabulary(delta: Delta, schema: Schema, loc: Locator) -> list[Problem]:
                 close = difflib.get_close_matches(name.lower(), [n.lower() for n in local_names], n=1, cutoff=0.6)
                 close = [next(n for n in local_names if n.lower() == close[0])] if close else []
             hint = f"; did you mean dk:{close[0]}?" if close else "; see ontology/dispute.ttl for the defined terms"
-            file, line, col = _locate_term(loc, f"dk:{name}", term.value, key[0])
+            file, line, col = locate_term(loc, f"dk:{name}", term.value, key[0])
             problems.append(Problem("vocabulary", key[0], f"uses dk:{name}, which the ontology does not define{hint}",
                                     path=p.value if term != p else "", value=term.value,
                                     expects="terms defined by the ontology (with an rdfs:label)",
@@ -414,14 +415,14 @@ def _standard_term_problem(s: Any, p: Any, term: Any, schema: Schema, loc: Locat
         return None
     seen.add(key)
     curie, vocabulary, hint = found
-    file, line, col = _locate_term(loc, curie, term.value, key[0])
+    file, line, col = locate_term(loc, curie, term.value, key[0])
     return Problem("vocabulary", key[0], f"uses {curie}, which {vocabulary} does not define"
                    f"{hint or '; see the vocabulary for its terms'}",
                    path=p.value if term != p else "", value=term.value,
                    expects=f"terms that {vocabulary} defines", file=file, line=line, column=col)
 
 
-def _locate_term(loc: Locator, curie: str, iri: str, subject: str = "") -> tuple[str, int, int]:
+def locate_term(loc: Locator, curie: str, iri: str, subject: str = "") -> tuple[str, int, int]:
     """The line of the triple that uses a term: its first use at or after where the subject is
     described, else its first use anywhere (comments and strings never count)."""
     where = loc.locate(subject) if subject else ("", 0, 0)

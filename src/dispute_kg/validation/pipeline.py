@@ -17,9 +17,9 @@ from .common import DK_SOURCE, DK_TEXT, RDF_TYPE
 from .inputs import (
     Delta,
     Locator,
-    _locate_term,
     input_rules,
     literal_rules,
+    locate_term,
     read_inputs,
     registered_source_rules,
     vocabulary,
@@ -105,7 +105,7 @@ def link_rules(project: Project, schema: Schema, delta: Delta, loc: Locator, sto
         found.append((s.value, p.value, o.value, classes))
     problems = []
     for lp in judge_links(project, OxigraphStore(store, None, True), found):
-        file, line, col = _locate_term(loc, "", lp.item, lp.entity)
+        file, line, col = locate_term(loc, "", lp.item, lp.entity)
         problems.append(Problem("input", lp.entity, lp.message, path=lp.property, value=lp.item,
                                 expects="a Wikidata link to a known item of a type the type map allows",
                                 file=file, line=line, column=col))
