@@ -178,6 +178,9 @@ def main() -> None:
         lines.append(f"| {r['asserted']:,} + {r['inferred']:,} | {r['input_triples']} triples (10 positions) | "
                      f"{r['focus_nodes']} / {r['neighbourhood']} | {r['cold_s']:.2f} s | {r['warm_s']:.2f} s | "
                      f"{r['process_s']:.2f} s | {full_text} | {speed} |")
+    load = ", ".join(f"{x:.1f}" for x in __import__("os").getloadavg())
+    lines += ["", f"Load average when the run ended (1, 5, 15 min): {load}; figures measured on a busy machine "
+              "are slower than its cores alone would give."]
     body = "\n".join(lines)
     print(body)
     from results import write_section
