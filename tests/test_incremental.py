@@ -106,11 +106,19 @@ def edits(nodes: dict[str, list[str]]) -> st.SearchStrategy[list[str]]:
           st.sampled_from([DK + "ConsiderTransfer", DK + "NotAddressed"])),
         t(st.just(ID + "position/hypothesis-new"),
           st.sampled_from([TYPE, DK + "holder", DK + "stanceKind", LABEL, PROV]), pick("state", "selection")),
+        # what an assertion means: its holder's lifetime, dates after the source, the quote it cites
+        t(pick("position", "claim"), st.sampled_from([DK + "heldDuring", DK + "heldAfter", DK + "heldBefore"]),
+          pick("event")),
+        t(pick("statement"), st.just(DK + "date"), dates),
+        t(pick("event"), st.just(TYPE), st.just(DK + "ExpectedEvent")),
+        t(pick("claim"), st.just(DK + "citesBasis"), pick("agreement")),
+        t(pick("claim"), st.just(DK + "deliberateInference"), pick("agreement", "territory")),
+        t(pick("claim"), st.just(PROV), pick("selection")),
     )
 
     def render(triple: tuple[str, str, str]) -> str:
         s, p, o = triple
-        if p == TYPE:
+        if p == TYPE and s == ID + "position/hypothesis-new":
             o = DK + "Position"
         if p == DK + "stanceKind":
             o = DK + "Belief"

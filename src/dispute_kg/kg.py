@@ -193,7 +193,7 @@ class KnowledgeGraph:
         return graph
 
     def check(self, *, shacl: bool = True) -> CheckReport:
-        from .validation.checks import check_standard_terms, run_checks
+        from .validation.checks import check_standard_terms, check_wikidata_links, run_checks
         from .validation.provenance import check_spans
 
         report = CheckReport()
@@ -202,7 +202,8 @@ class KnowledgeGraph:
 
             result = run_shacl(self.rdflib_graph(), load_shapes(self.project.shape_files))
             report.shacl = result.violations
-        report.checks = [*run_checks(self.store, self.project.check_files), check_standard_terms(self.store)]
+        report.checks = [*run_checks(self.store, self.project.check_files), check_standard_terms(self.store),
+                         check_wikidata_links(self.store, self.project)]
         report.spans = check_spans(self.store)
         from .project.build import read_manifest
 

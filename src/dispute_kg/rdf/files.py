@@ -44,10 +44,18 @@ def parse_quads(data: bytes, path: Path, graph: str | None) -> list[ox.Quad]:
         raise InputError("contains NUL bytes (is this a binary file?)", path=str(path))
     target = ox.NamedNode(graph) if graph else ox.DefaultGraph()
     try:
+        parsed = list(ox.parse(data, format=fmt, base_iri=path.resolve().as_uri()))
+        if graph is not None:
+            # the file becomes the graph `graph`; a graph name of its own would be dropped without a word
+            named = next((q.graph_name for q in parsed if isinstance(q.graph_name, ox.NamedNode)), None)
+            if named is not None:
+                line = next((n for n, ln in enumerate(text.splitlines(), 1) if f"<{named.value}>" in ln), None)
+                raise InputError(f"named graph <{named.value}>: each project file is one graph, named after "
+                                 "the file; give the triples in the default graph", path=str(path), line=line)
         quads = [
             q if fmt in (ox.RdfFormat.TRIG, ox.RdfFormat.N_QUADS) and graph is None
             else ox.Quad(q.subject, q.predicate, q.object, target)
-            for q in ox.parse(data, format=fmt, base_iri=path.resolve().as_uri())
+            for q in parsed
         ]
     except SyntaxError as exc:
         message = str(exc).split(": ", 1)[-1] if ": " in str(exc) else str(exc)

@@ -2,8 +2,11 @@
 
 The pipeline (DESIGN.md, "Validating new assertions"), one module a part:
 
-1. parse every input file (errors located to file:line:column) and apply the input rules
-   (size, prefixes, no blank nodes, subjects under id/, no ontology or source-text edits);
+1. parse every input file (errors located to file:line:column; no TriG named graphs) and apply the
+   input rules (size, prefixes, no blank nodes, subjects under id/, no ontology or source-text edits,
+   no term the ontology marks dk:derived, no project records: history, registered sources' metadata;
+   every typed literal valid for its datatype; Wikidata links of a type the type map allows,
+   `wikidata_links`);
 2. vocabulary: every dk: term used must be defined by the ontology, and every term of a reused
    vocabulary (SKOS, PROV-O, ...) by that vocabulary (`vocabularies`; closest term suggested);
 3. neighbourhood: the input's nodes and their outgoing edges in the built store, which already
@@ -27,7 +30,7 @@ materialised), the local closure adds exactly what a whole-graph closure would a
 each focus node gets every triple its shapes can read, the violations equal a full validation's
 (tests/test_incremental.py checks both on random inputs).
 
-Modules: `inputs` (steps 1-2), `schema` and `shape_paths` (the ontology and shapes, read once per
+Modules: `inputs` (steps 1-2), `wikidata_links` (the link type rule, shared with `check`), `schema` and `shape_paths` (the ontology and shapes, read once per
 process, and the paths the shapes read), `neighbourhood` (steps 3-5), `stages` (steps 6-9),
 `pipeline` (`validate`, which runs them, and `full_validation`, the reference), `report` (what
 they find), `common` (shared names). `pipeline.validate` is the entry point `validate`, `add` and the API call.

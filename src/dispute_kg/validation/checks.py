@@ -73,3 +73,40 @@ def check_standard_terms(store: Store) -> CheckResult:
     rows.sort(key=lambda r: (r.get("value", {}).get("value", ""), r.get("entity", {}).get("value", "")))
     return CheckResult(VOCABULARY_CHECK, "Terms from reused vocabularies (SKOS, PROV-O, Web Annotation, ...) "
                        "that those vocabularies do not define", rows)
+
+
+LINK_CHECK = "wikidata-link-type"
+
+
+def check_wikidata_links(store: Store, project: object) -> CheckResult:
+    """Wikidata links stated in assertion files: each item is in the snapshot and of a type the type map
+    allows for the entity's class (the rule `link` applies; see `wikidata_links`)."""
+    from ..rdf.terms import iri, literal
+    from .wikidata_links import stated_link_problems
+
+    rows = [{"entity": iri(p.entity), "property": iri(p.property), "value": iri(p.item),
+             "message": literal(p.message)} for p in stated_link_problems(project, store)]  # type: ignore[arg-type]
+    return CheckResult(LINK_CHECK, "Wikidata links in assertion files are to known items of a compatible type "
+                       "(the type map against the snapshot, as `link` checks them)", rows)
+
+
+def shape_explanations(shape_files: list[Path]) -> list[tuple[str, str, str]]:
+    """(shape name, file name, why) for every named shape, from its rdfs:comment or else its messages:
+    the reference page lists the shapes `check` and `validate` run, with their reasons."""
+    import rdflib
+    from rdflib.namespace import RDFS, SH
+
+    out = []
+    for path in shape_files:
+        g = rdflib.Graph().parse(path, format="turtle")
+        for shape in sorted(set(g.subjects(rdflib.RDF.type, SH.NodeShape)), key=str):
+            if not isinstance(shape, rdflib.URIRef):
+                continue
+            comment = g.value(shape, RDFS.comment)
+            if comment is not None:
+                why = " ".join(str(comment).split())
+            else:
+                messages = [g.value(c, SH.message) for kind in (SH.property, SH.sparql) for c in g.objects(shape, kind)]
+                why = "; ".join(sorted({str(m) for m in messages if m is not None}))
+            out.append((str(shape).rsplit("#", 1)[-1], path.name, why))
+    return out

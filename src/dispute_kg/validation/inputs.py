@@ -1,6 +1,7 @@
 """Steps 1 and 2 of the pipeline: read and parse the input files (errors located to
-file:line:column), apply the input rules (size, prefixes, no blank nodes, subjects under id/, no
-ontology or source-text edits), and check the vocabulary: every dk: term used must be defined by the
+file:line:column, never to a comment), apply the input rules (size, prefixes, no blank nodes or named
+graphs, subjects under id/, no ontology or source-text edits, no derived terms or project records,
+valid literals), and check the vocabulary: every dk: term used must be defined by the
 ontology, and every term of a reused vocabulary (SKOS, PROV-O, ...) by that vocabulary
 (`vocabularies`; closest term suggested)."""
 
@@ -18,7 +19,7 @@ import pyoxigraph as ox
 
 from ..errors import InputError
 from ..project.folder import Project
-from ..rdf.namespaces import DEF, ID, shorten
+from ..rdf.namespaces import DEF, ID, INFERRED_GRAPH, shorten
 from .common import DK_SOURCE, DK_TEXT, OWL, RDF_TYPE, Triple, _triple_key
 from .report import Problem
 from .schema import Schema
@@ -34,6 +35,50 @@ class InputFile:
     text: str
     suffix: str
     prefixes: dict[str, str]
+
+    @property
+    def code_lines(self) -> list[str]:
+        """The file's lines with comments and string contents blanked (Turtle family), so a term is
+        located where a triple uses it, never in a comment or a label that mentions it."""
+        cached = self.__dict__.get("_code_lines")
+        if cached is None:
+            text = self.text if self.suffix == ".jsonld" else mask_comments_and_strings(self.text)
+            cached = self.__dict__["_code_lines"] = text.splitlines()
+        return cached
+
+
+def mask_comments_and_strings(text: str) -> str:
+    """Blank out comments and the contents of string literals in Turtle, TriG or N-Triples text,
+    keeping every other character where it was (so line and column numbers stay right). It only
+    serves to locate terms for messages: the parser has already decided what the input means."""
+    out = list(text)
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "<":  # an IRI: may hold '#', never a quote
+            j = text.find(">", i + 1)
+            if j < 0 or "\n" in text[i:j]:
+                i += 1
+                continue
+            i = j + 1
+        elif c == "#":
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            for k in range(i, j):
+                out[k] = " "
+            i = j
+        elif c in "\"'":
+            quote = text[i:i + 3] if text[i:i + 3] in ('"""', "'''") else c
+            j = i + len(quote)
+            while j < n and not text.startswith(quote, j):
+                j += 2 if text[j] == "\\" else 1
+            for k in range(i + len(quote), min(j, n)):
+                if out[k] != "\n":
+                    out[k] = " "
+            i = j + len(quote)
+        else:
+            i += 1
+    return "".join(out)
 
 
 PREFIX_RE = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.MULTILINE | re.IGNORECASE)
@@ -60,7 +105,7 @@ class Locator:
         for f in self.files:
             forms = self.forms(f, iri)
             best = None
-            for lineno, line in enumerate(f.text.splitlines(), 1):
+            for lineno, line in enumerate(f.code_lines, 1):
                 for form in forms:
                     col = _token_index(line, form)
                     if col < 0:
@@ -138,7 +183,16 @@ def read_input_file(path: Path, display: str | None = None) -> tuple[InputFile, 
         raise InputError(message, path=shown, line=exc.line, column=exc.column) from None
     if not quads:
         raise InputError("no triples: the file holds only prefixes or comments", path=shown, line=1)
-    return InputFile(shown, text, suffix, prefixes), quads
+    f = InputFile(shown, text, suffix, prefixes)
+    named = sorted({q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)})
+    if named:
+        # an addition is one file in the project's graph; a graph name would be dropped silently
+        _, line, col = locate_term(Locator([f]), "", named[0])
+        what = ("the inferred graph is written by the build's reasoner"
+                if named[0] == INFERRED_GRAPH else "an addition becomes its own file's graph when it is added")
+        raise InputError(f"named graph <{named[0]}>: {what}; give the triples in the default graph "
+                         "(Turtle, or TriG without GRAPH blocks)", path=shown, line=line, column=col)
+    return f, quads
 
 
 @dataclass
@@ -193,7 +247,11 @@ def read_inputs(inputs: Any, project: Project) -> tuple[Delta | None, list[Probl
     return Delta(sorted(set(triples), key=_triple_key), files, h.hexdigest(), names), problems
 
 
-def input_rules(delta: Delta, loc: Locator, *, allow_sources: bool = False) -> list[Problem]:
+HISTORY_TERMS = {DEF + "addedBy", DEF + "addedFile", DEF + "retracts", DEF + "inputSha256"}
+
+
+def input_rules(delta: Delta, loc: Locator, *, allow_sources: bool = False,
+                derived: frozenset[str] = frozenset()) -> list[Problem]:
     problems = []
     seen: set[tuple[str, str]] = set()
 
@@ -222,9 +280,81 @@ def input_rules(delta: Delta, loc: Locator, *, allow_sources: bool = False) -> l
         if not allow_sources and p == RDF_TYPE and o == DK_SOURCE:
             add(s, "sources are registered with `dispute-kg source add FILE.txt ...`, not added as "
                    "assertions", path=p.value, value=o.value)
+        if p.value in derived:
+            add(s, f"{shorten(p.value)} is derived by the reasoner and never stated by hand (the ontology marks "
+                   "it dk:derived): state what it is derived from instead, such as the participants of the "
+                   "conclusion event for dk:party", path=p.value, value=_value(o))
+        if (p == RDF_TYPE and o.value == DEF + "Addition") or p.value in HISTORY_TERMS \
+                or s.value.startswith(ID + "addition/"):
+            add(s, "history records (dk:Addition) are written by `dispute-kg add` and `retract` in data/history/; "
+                   "an input may not write them", path=p.value, value=_value(o))
+        if not allow_sources and p.value == DEF + "sha256":
+            add(s, "dk:sha256 is source metadata, written by `dispute-kg source add` from the source's text",
+                path=p.value)
         if p.value.startswith(OWL) and p.value not in (OWL + "sameAs", OWL + "differentFrom"):
             add(s, f"{shorten(p.value)} is ontology vocabulary; additions state facts about instances",
                 path=p.value)
+    return problems
+
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+CHECKED_DATATYPES = frozenset(XSD + t for t in ("date", "dateTime", "gYear", "gYearMonth", "integer", "decimal",
+                                                "double", "boolean", "nonNegativeInteger", "positiveInteger",
+                                                "anyURI"))
+
+
+def literal_rules(delta: Delta, loc: Locator) -> list[Problem]:
+    """Literals whose lexical form their datatype does not allow ("1956-02-30"^^xsd:date): Oxigraph's
+    cast to the datatype decides (it is unbound for an invalid form), so no reasoner or SHACL engine
+    later meets a value it cannot read."""
+    store = ox.Store()
+    problems = []
+    checked: dict[Any, bool] = {}
+    for s, p, o in delta.triples:
+        if not isinstance(o, ox.Literal) or o.datatype.value not in CHECKED_DATATYPES:
+            continue
+        if o not in checked:
+            rows = list(store.query(f"SELECT ?v ?ok WHERE {{ BIND (<{o.datatype.value}>(STR(?v)) AS ?ok) }}",
+                                    substitutions={ox.Variable("v"): o}))
+            checked[o] = bool(rows) and rows[0]["ok"] is not None
+        if checked[o]:
+            continue
+        focus = s.value if isinstance(s, ox.NamedNode) else str(s)
+        file, line, col = _locate_literal(loc, o.value, focus)
+        problems.append(Problem("input", focus, f'"{o.value}" is not a valid {shorten(o.datatype.value)}',
+                                path=p.value, value=o.value, expects=f"a value {shorten(o.datatype.value)} allows "
+                                "(a real calendar date, digits for a number)", file=file, line=line, column=col))
+    return problems
+
+
+def _locate_literal(loc: Locator, value: str, subject: str) -> tuple[str, int, int]:
+    where = loc.locate(subject)
+    for f in loc.files:
+        lines = f.text.splitlines()
+        first = max(1, where[1]) if where[0] == f.display else 1
+        for start in (first, 1):
+            for lineno, line in enumerate(lines[start - 1:], start):
+                col = line.find(f'"{value}"')
+                # a string's quotes survive the masking, a comment's characters do not
+                if col >= 0 and f.code_lines[lineno - 1][col:col + 1] == '"':
+                    return (f.display, lineno, col + 1)
+    return where
+
+
+def _value(term: Any) -> str:
+    return term.value if hasattr(term, "value") else str(term)
+
+
+def registered_source_rules(delta: Delta, loc: Locator, is_source: Any) -> list[Problem]:
+    """An input may not write the metadata of a registered source: the source's file in data/sources/
+    holds it, written by `dispute-kg source add`. `is_source(node)` says whether the store has it as one."""
+    problems = []
+    for node in sorted({s for s, _, _ in delta.triples if isinstance(s, ox.NamedNode)}, key=str):
+        if is_source(node):
+            file, line, col = loc.locate(node.value)
+            problems.append(Problem("input", node.value, "is a registered source: its metadata lives in its file "
+                                    "under data/sources/ and is written by `dispute-kg source add`; an input may "
+                                    "not add to it", file=file, line=line, column=col))
     return problems
 
 
@@ -266,7 +396,7 @@ def vocabulary(delta: Delta, schema: Schema, loc: Locator) -> list[Problem]:
                 close = difflib.get_close_matches(name.lower(), [n.lower() for n in local_names], n=1, cutoff=0.6)
                 close = [next(n for n in local_names if n.lower() == close[0])] if close else []
             hint = f"; did you mean dk:{close[0]}?" if close else "; see ontology/dispute.ttl for the defined terms"
-            file, line, col = _locate_term(loc, f"dk:{name}", term.value)
+            file, line, col = locate_term(loc, f"dk:{name}", term.value, key[0])
             problems.append(Problem("vocabulary", key[0], f"uses dk:{name}, which the ontology does not define{hint}",
                                     path=p.value if term != p else "", value=term.value,
                                     expects="terms defined by the ontology (with an rdfs:label)",
@@ -285,19 +415,24 @@ def _standard_term_problem(s: Any, p: Any, term: Any, schema: Schema, loc: Locat
         return None
     seen.add(key)
     curie, vocabulary, hint = found
-    file, line, col = _locate_term(loc, curie, term.value)
+    file, line, col = locate_term(loc, curie, term.value, key[0])
     return Problem("vocabulary", key[0], f"uses {curie}, which {vocabulary} does not define"
                    f"{hint or '; see the vocabulary for its terms'}",
                    path=p.value if term != p else "", value=term.value,
                    expects=f"terms that {vocabulary} defines", file=file, line=line, column=col)
 
 
-def _locate_term(loc: Locator, curie: str, iri: str) -> tuple[str, int, int]:
+def locate_term(loc: Locator, curie: str, iri: str, subject: str = "") -> tuple[str, int, int]:
+    """The line of the triple that uses a term: its first use at or after where the subject is
+    described, else its first use anywhere (comments and strings never count)."""
+    where = loc.locate(subject) if subject else ("", 0, 0)
     for f in loc.files:
         forms = [f"<{iri}>"] + [f"{pfx}:{iri[len(ns):]}" for pfx, ns in f.prefixes.items() if iri.startswith(ns)]
-        for lineno, line in enumerate(f.text.splitlines(), 1):
-            for form in forms:
-                col = _token_index(line, form)
-                if col >= 0:
-                    return (f.display, lineno, col + 1)
+        first = 1 if where[0] != f.display else max(1, where[1])
+        for start in (first, 1):
+            for lineno, line in enumerate(f.code_lines[start - 1:], start):
+                for form in forms:
+                    col = _token_index(line, form)
+                    if col >= 0:
+                        return (f.display, lineno, col + 1)
     return (loc.files[0].display, 0, 0) if loc.files else ("", 0, 0)

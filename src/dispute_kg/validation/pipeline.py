@@ -13,8 +13,17 @@ import pyoxigraph as ox
 from ..errors import InputError
 from ..project.folder import Project
 from ..rdf.namespaces import INFERRED_GRAPH
-from .common import DK_TEXT
-from .inputs import Delta, Locator, input_rules, read_inputs, vocabulary
+from .common import DK_SOURCE, DK_TEXT, RDF_TYPE
+from .inputs import (
+    Delta,
+    Locator,
+    input_rules,
+    literal_rules,
+    locate_term,
+    read_inputs,
+    registered_source_rules,
+    vocabulary,
+)
 from .neighbourhood import View, affected_focus_nodes, gather, local_closure
 from .report import Problem, ValidationReport
 from .schema import Schema, load_schema
@@ -43,22 +52,64 @@ def validate(project: Project, inputs: Any, *, strict: bool = False, store: ox.S
     loc = Locator(delta.files)
     t = time.perf_counter()
     schema = load_schema(project)
-    problems = input_rules(delta, loc, allow_sources=allow_sources)
+    problems = input_rules(delta, loc, allow_sources=allow_sources, derived=schema.derived_terms)
+    problems += literal_rules(delta, loc)
     problems += vocabulary(delta, schema, loc)
     timings["vocabulary"] = time.perf_counter() - t
     if problems:
-        report.problems = sorted(problems)
-        report.stopped = "vocabulary" if any(p.stage == "vocabulary" for p in problems) else "input"
-        return report
+        return _stop(report, problems)
 
     own_store = store is None
     if own_store:
         store = open_store_read_only(project)
     try:
+        # the rules that read the store: registered sources' metadata, and Wikidata links' types
+        problems = [] if allow_sources else registered_source_rules(delta, loc, _is_source(store))
+        problems += link_rules(project, schema, delta, loc, store)
+        timings["vocabulary"] = time.perf_counter() - t
+        if problems:
+            return _stop(report, problems)
         return _validate_graph(project, schema, delta, loc, store, report, timings, extra_texts or {})
     finally:
         if own_store:
             del store
+
+
+def _stop(report: ValidationReport, problems: list[Problem]) -> ValidationReport:
+    report.problems = sorted(problems)
+    report.stopped = "vocabulary" if any(p.stage == "vocabulary" for p in problems) else "input"
+    return report
+
+
+def _is_source(store: ox.Store) -> Any:
+    def is_source(node: ox.NamedNode) -> bool:
+        return next(iter(store.quads_for_pattern(node, RDF_TYPE, DK_SOURCE, None)), None) is not None
+    return is_source
+
+
+def link_rules(project: Project, schema: Schema, delta: Delta, loc: Locator, store: ox.Store) -> list[Problem]:
+    """Wikidata links in the input pass the type check `link` applies, or are refused."""
+    from ..stores.oxigraph import OxigraphStore
+    from .neighbourhood import _superclasses
+    from .wikidata_links import MAPPING_PROPERTIES, judge_links
+
+    links = [(s, p, o) for s, p, o in delta.triples if p.value in MAPPING_PROPERTIES and isinstance(o, ox.NamedNode)]
+    if not links:
+        return []
+    supers = _superclasses(schema)
+    found = []
+    for s, p, o in links:
+        types = {q.object.value for q in store.quads_for_pattern(s, RDF_TYPE, None, None)}
+        types |= {t[2].value for t in delta.triples if t[0] == s and t[1] == RDF_TYPE}
+        classes = frozenset(c for t in types for c in supers.get(t, {t}))
+        found.append((s.value, p.value, o.value, classes))
+    problems = []
+    for lp in judge_links(project, OxigraphStore(store, None, True), found):
+        file, line, col = locate_term(loc, "", lp.item, lp.entity)
+        problems.append(Problem("input", lp.entity, lp.message, path=lp.property, value=lp.item,
+                                expects="a Wikidata link to a known item of a type the type map allows",
+                                file=file, line=line, column=col))
+    return problems
 
 
 def open_store_read_only(project: Project) -> ox.Store:

@@ -10,6 +10,7 @@ from ..rdf.namespaces import DEF, ID
 from ..stores.base import Store
 
 OA = "http://www.w3.org/ns/oa#"
+XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 
 SELECTIONS = f"""
 PREFIX oa: <{OA}>
@@ -67,6 +68,13 @@ def check_spans(store: Store) -> list[SpanProblem]:
             problems.append(SpanProblem(sel, "needs both a TextQuoteSelector and a TextPositionSelector"))
             continue
         text, exact = texts[src], row["exact"]["value"]
+        wrong = [f'{name} "{row[key]["value"]}"' for name, key in (("oa:start", "start"), ("oa:end", "end"))
+                 if row[key].get("datatype") != XSD_INTEGER]
+        if wrong:
+            # a quoted offset is a string: say so, rather than that the span lies outside the text
+            problems.append(SpanProblem(sel, f"wrong datatype: {' and '.join(wrong)} must be an xsd:integer "
+                                             "(write the number without quotes)"))
+            continue
         try:
             start, end = int(row["start"]["value"]), int(row["end"]["value"])
         except ValueError:

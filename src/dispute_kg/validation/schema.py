@@ -23,11 +23,12 @@ class Schema:
     shapes: Any  # rdflib graph of the shapes
     shape_paths: ShapePaths
     used_terms: frozenset[str] = frozenset()  # every IRI the ontology mentions, from any vocabulary
+    derived_terms: frozenset[str] = frozenset()  # properties marked dk:derived: the reasoner's, never stated
 
 
 _SCHEMA: dict[str, Schema] = {}
 ANNOTATIONS = {RDFS + "label", RDFS + "comment", SKOS + "definition", SKOS + "prefLabel", SKOS + "altLabel",
-               SKOS + "note", OWL + "versionInfo", OWL + "versionIRI"}
+               SKOS + "note", OWL + "versionInfo", OWL + "versionIRI", DEF + "derived"}
 
 
 def load_schema(project: Project) -> Schema:
@@ -56,6 +57,8 @@ def load_schema(project: Project) -> Schema:
                and s.value.startswith(DEF)}
     shapes = load_shapes(project.shape_files)
     used = frozenset(t.value for triple in triples for t in triple if isinstance(t, ox.NamedNode))
-    schema = Schema(triples, reasoning, defined, shapes, ShapePaths(shapes), used)
+    derived = frozenset(s.value for s, p, o in triples if p.value == DEF + "derived" and isinstance(o, ox.Literal)
+                        and o.value in ("true", "1"))
+    schema = Schema(triples, reasoning, defined, shapes, ShapePaths(shapes), used, derived)
     _SCHEMA[key] = schema
     return schema

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -10,6 +11,11 @@ import rdflib
 from rdflib.namespace import SH
 
 from ..rdf.namespaces import shorten
+
+# rdflib logs a full traceback for every literal it cannot convert ("1956-02-30"^^xsd:date). Validation
+# reports such values itself, located (the input rules; sh:datatype in `check`), so the traceback would
+# only reach the user as noise on stderr.
+logging.getLogger("rdflib.term").setLevel(logging.ERROR)
 
 
 @dataclass(frozen=True, order=True)
