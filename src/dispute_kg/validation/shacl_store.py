@@ -19,7 +19,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib import RDF
 from rdflib.collection import Collection
-from rdflib.namespace import SH, XSD
+from rdflib.namespace import SH
 
 from .shacl import Violation
 
