@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
+import os
 import re
 import statistics
 import subprocess
@@ -151,20 +151,28 @@ def main() -> None:
         r = bench(size, workdir, args.full_budget, args.runs)
         results.append(r)
         print(json.dumps(r), file=sys.stderr, flush=True)
-    print(f"Measured {time.strftime('%Y-%m-%d')} on CPython {platform.python_version()}, {platform.machine()}, "
-          f"{__import__('os').cpu_count()} cores (`python bench/validate_incremental.py`).\n")
-    print("| graph (asserted + inferred) | input | focus nodes / triples read | incremental cold | "
-          "incremental warm (median) | full pyshacl | speed-up (full / warm) |")
-    print("|---|---|---|---|---|---|---|")
+    lines = ["| graph (asserted + inferred) | input | focus nodes / triples read | incremental cold | "
+             "incremental warm (median) | full pyshacl | speed-up (full / warm) |",
+             "|---|---|---|---|---|---|---|"]
     for r in results:
         full = r["full"]
         full_text = (f"> {full['seconds']:.0f} s (stopped: lower bound)" if full["lower_bound"]
                      else f"{full['seconds']:.1f} s")
         speed = f"{'> ' if full['lower_bound'] else ''}{r['speedup']:.0f}x"
-        print(f"| {r['asserted']:,} + {r['inferred']:,} | {r['input_triples']} triples (10 positions) | "
-              f"{r['focus_nodes']} / {r['neighbourhood']} | {r['cold_s']:.2f} s | {r['warm_s']:.2f} s | "
-              f"{full_text} | {speed} |")
+        lines.append(f"| {r['asserted']:,} + {r['inferred']:,} | {r['input_triples']} triples (10 positions) | "
+                     f"{r['focus_nodes']} / {r['neighbourhood']} | {r['cold_s']:.2f} s | {r['warm_s']:.2f} s | "
+                     f"{full_text} | {speed} |")
+    load = os.getloadavg()[0]
+    body = (f"Load average at the end of the run: {load:.1f} on {os.cpu_count()} cores"
+            + (" (the machine was shared with other work)" if load > (os.cpu_count() or 1) * 0.75 else "")
+            + ".\n\n" + "\n".join(lines))
+    print(body)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from results import write_section
 
+    write_section("validate-incremental", "Incremental validation of new assertions "
+                  "(`bench/validate_incremental.py`)", body,
+                  script="bench/validate_incremental.py " + " ".join(sys.argv[1:]))
 
 if __name__ == "__main__":
     main()
