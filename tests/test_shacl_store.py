@@ -52,6 +52,17 @@ def test_broken_graph_same_violations(project_copy):
     assert in_store == reference
 
 
+def test_ill_typed_literal_fails_its_datatype(project_copy):
+    # the right datatype IRI on a lexical form that is no date: pyshacl cannot compare with such a
+    # literal (its SPARQL constraints stop with a ValidationFailure), so this one is checked alone
+    add(project_copy, 'id:event/return-of-okinawa dk:date "1972-13-45"^^xsd:date .')
+    build(Project.open(project_copy), force=True)
+    with KnowledgeGraph.open(project=project_copy, auto_build=False) as kg:
+        found = run_shacl_in_store(kg.store.store, load_shapes(kg.project.shape_files))
+    assert [(v.focus, v.value) for v in found] == [(ID + "event/return-of-okinawa", "1972-13-45")]
+    assert "xsd:date, xsd:gYearMonth or xsd:gYear" in found[0].message
+
+
 def test_unknown_component_is_refused_not_skipped(tmp_path):
     shapes = rdflib.Graph().parse(data="""
         @prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .

@@ -19,13 +19,16 @@ import pyoxigraph as ox
 import rdflib
 from rdflib import RDF
 from rdflib.collection import Collection
-from rdflib.namespace import SH
+from rdflib.namespace import OWL, RDFS, SH, XSD
 
 from .shacl import Violation
 
 RDF_LANGSTRING = str(RDF.langString)
 _IGNORED = {SH.name, SH.description, SH.order, SH.group, SH.defaultValue, rdflib.RDFS.comment,
             rdflib.RDFS.label, RDF.type, SH.message, SH.severity, SH.prefixes, SH.declare}
+# XSD datatypes whose lexical form SPARQL can check by casting (an ill-typed literal fails sh:datatype)
+_CASTABLE = {"integer", "decimal", "double", "float", "boolean", "date", "dateTime", "time", "gYear",
+             "gYearMonth"}
 _TARGETS = {SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode, SH.target}
 
 
@@ -131,7 +134,10 @@ def _component(shapes: rdflib.Graph, p: rdflib.term.Node, o: rdflib.term.Node, v
     if p == SH.datatype:
         if str(o) == RDF_LANGSTRING:
             return f"(isLiteral({v}) && LANG({v}) != \"\")"
-        return f"(isLiteral({v}) && DATATYPE({v}) = {_nt(o)})"
+        same = f"(isLiteral({v}) && DATATYPE({v}) = {_nt(o)})"
+        if str(o).removeprefix(str(XSD)) in _CASTABLE:  # and well formed, as pyshacl requires
+            return f"({same} && COALESCE(isLiteral({_nt(o)}(STR({v}))), false))"
+        return same
     if p == SH.nodeKind:
         kinds = {SH.IRI: f"isIRI({v})", SH.Literal: f"isLiteral({v})", SH.BlankNode: f"isBlank({v})",
                  SH.BlankNodeOrIRI: f"!isLiteral({v})", SH.BlankNodeOrLiteral: f"!isIRI({v})",
@@ -274,6 +280,8 @@ def compile_shapes(shapes: rdflib.Graph) -> list[Check]:
     for shape in sorted(nodes, key=str):
         if _one(shapes, shape, SH.deactivated) is not None:
             raise Unsupported(f"{shape} uses sh:deactivated")
+        if (shape, RDF.type, RDFS.Class) in shapes or (shape, RDF.type, OWL.Class) in shapes:
+            raise Unsupported(f"{shape} is also a class (an implicit class target)")
         if (shape, SH.path, None) in shapes:
             raise Unsupported(f"{shape} is a property shape with targets")
         declared = [_prefixes(shapes, n) for n in [shape, *shapes.objects(shape, SH.sparql),
