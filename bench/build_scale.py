@@ -17,7 +17,6 @@ Prints Markdown for bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
-import platform
 import shutil
 import statistics
 import subprocess
@@ -125,29 +124,34 @@ def main() -> None:
     ap.add_argument("--query-timeout", type=float, default=60.0, help="Seconds a memory: query may run.")
     ap.add_argument("--keep", type=Path, default=None, help="Keep the generated projects under this folder.")
     args = ap.parse_args()
+    out: list[str] = []
+
+    def say(*parts: object, flush: bool = False) -> None:
+        """Print a line of the report and keep it for bench/RESULTS.md."""
+        line = " ".join(str(p) for p in parts)
+        out.append(line)
+        print(line, flush=True)
     work = Path(args.keep or tempfile.mkdtemp(prefix="dispute-kg-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    print(f"Measured {time.strftime('%Y-%m-%d')} on CPython {platform.python_version()}, {platform.machine()}, "
-          f"`python bench/build_scale.py {' '.join(sys.argv[1:])}`.\n")
     if args.sizes:
-        print("| synthetic size | asserted | inferred | inconsistencies | build (s) |")
-        print("|---|---|---|---|---|")
+        say("| synthetic size | asserted | inferred | inconsistencies | build (s) |")
+        say("|---|---|---|---|---|")
     check_times = {}
     for size in args.sizes:
         root = work / f"synthetic-{size}"
         shutil.rmtree(root, ignore_errors=True)
         r = build_once(root, size, args.check_timeout)
         check_times[size] = r["checks"]
-        print(f"| {size:,} | {r['asserted']:,} | {r['inferred']:,} | {r['inconsistencies']} | {r['build']:.1f} |",
+        say(f"| {size:,} | {r['asserted']:,} | {r['inferred']:,} | {r['inconsistencies']} | {r['build']:.1f} |",
               flush=True)
         if size != args.latency_size and not args.keep:
             shutil.rmtree(root, ignore_errors=True)
     if check_times:
-        print(f"\nQC checks on the built store, seconds each (stopped after {args.check_timeout:g} s):\n")
-        print("| check | " + " | ".join(f"{s:,}" for s in args.sizes) + " |")
-        print("|---|" + "---|" * len(args.sizes))
+        say(f"\nQC checks on the built store, seconds each (stopped after {args.check_timeout:g} s):\n")
+        say("| check | " + " | ".join(f"{s:,}" for s in args.sizes) + " |")
+        say("|---|" + "---|" * len(args.sizes))
     for name in next(iter(check_times.values()), {}):
-        print(f"| {name} | " + " | ".join(check_times[s][name] for s in args.sizes) + " |", flush=True)
+        say(f"| {name} | " + " | ".join(check_times[s][name] for s in args.sizes) + " |", flush=True)
     if args.latency_size:
         root = work / f"synthetic-{args.latency_size}"
         if not root.exists():
@@ -157,20 +161,24 @@ def main() -> None:
         root = HERE.parent
         where = "the shipped article graph"
     rows, errors = latency(root, args.runs, args.query_timeout)
-    print(f"\nStored-query latency on {where}, median of {args.runs} runs, example parameters:\n")
-    print("| query | rows | memory: (ms) | oxigraph: (ms) | memory/oxigraph |")
-    print("|---|---|---|---|---|")
+    say(f"\nStored-query latency on {where}, median of {args.runs} runs, example parameters:\n")
+    say("| query | rows | memory: (ms) | oxigraph: (ms) | memory/oxigraph |")
+    say("|---|---|---|---|---|")
     for name, mem, oxi, n, disturbed in rows:
         if name in errors:
-            print(f"| {name} | {n} | fails: {errors[name]} | {oxi:.1f} | - |")
+            say(f"| {name} | {n} | fails: {errors[name]} | {oxi:.1f} | - |")
             continue
         shown = f"> {args.query_timeout * 1000:.0f}" if mem == float("inf") else f"{mem:.1f}" + "†" * disturbed
-        print(f"| {name} | {n} | {shown} | {oxi:.1f} | {'>' if mem == float('inf') else ''}"
+        say(f"| {name} | {n} | {shown} | {oxi:.1f} | {'>' if mem == float('inf') else ''}"
               f"{min(mem, args.query_timeout * 1000) / oxi:.1f}x |", flush=True)
     ratios = [min(m, args.query_timeout * 1000) / o for name, m, o, _, _ in rows if name not in errors]
     if any(r[4] for r in rows):
-        print("\n† measured while an earlier, stopped memory: query was still running in the background.")
-    print(f"\nMedian ratio memory/oxigraph: {statistics.median(ratios):.1f}x")
+        say("\n† measured while an earlier, stopped memory: query was still running in the background.")
+    say(f"\nMedian ratio memory/oxigraph: {statistics.median(ratios):.1f}x")
+    from results import write_section
+
+    write_section("build-scale", "Build at scale and stored-query latency by backend (`bench/build_scale.py`)",
+                  "\n".join(out), script="bench/build_scale.py " + " ".join(sys.argv[1:]))
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -186,8 +186,9 @@ def main() -> None:
     print(body)
     from results import write_section
 
-    write_section("validate-incremental", "Incremental validation of new assertions (`dispute-kg validate`)",
-                  body, script="bench/validate_incremental.py")
+    write_section("validate-incremental", "Incremental validation of new assertions "
+                  "(`bench/validate_incremental.py`)", body,
+                  script="bench/validate_incremental.py " + " ".join(sys.argv[1:]))
 
 
 if __name__ == "__main__":

@@ -192,16 +192,13 @@ class KnowledgeGraph:
             add((term_to_rdflib(s), term_to_rdflib(p), term_to_rdflib(o)))
         return graph
 
-    def check(self, *, shacl: bool = True) -> CheckReport:
+    def check(self, *, shacl: bool = True, progress: Any = None) -> CheckReport:
         from .validation.checks import check_standard_terms, check_wikidata_links, run_checks
         from .validation.provenance import check_spans
 
         report = CheckReport()
         if shacl:
-            from .validation.shacl import load_shapes, run_shacl
-
-            result = run_shacl(self.rdflib_graph(), load_shapes(self.project.shape_files))
-            report.shacl = result.violations
+            report.shacl = self._shacl(progress)
         report.checks = [*run_checks(self.store, self.project.check_files), check_standard_terms(self.store),
                          check_wikidata_links(self.store, self.project)]
         report.spans = check_spans(self.store)
@@ -217,6 +214,22 @@ class KnowledgeGraph:
 
             report.inconsistencies = find_inconsistencies(self.store)
         return report
+
+    def _shacl(self, progress: Any = None) -> list[Any]:
+        """SHACL as queries inside the embedded store (validation.shacl_store); pyshacl over an rdflib
+        copy of the graph on other backends, or when a shape uses a feature the compiler lacks."""
+        from .validation.shacl import load_shapes, run_shacl
+
+        shapes = load_shapes(self.project.shape_files)
+        store = getattr(self.store, "store", None)
+        if self.selector.scheme == "oxigraph" and store is not None:
+            from .validation.shacl_store import Unsupported, run_shacl_in_store
+
+            try:
+                return run_shacl_in_store(store, shapes, progress)
+            except Unsupported:
+                pass
+        return run_shacl(self.rdflib_graph(), shapes).violations
 
     # -- validating and adding (issue 4) -----------------------------------------------------
     def validate(self, data: Any, *, strict: bool = False) -> Any:

@@ -34,12 +34,24 @@ def build(ctx: Context, force: bool) -> None:
     click.echo(f"store {state}: {report.asserted} asserted + {report.inferred} inferred triples "
                f"in {len(report.graphs)} graphs ({report.seconds:.1f} s)")
     with KnowledgeGraph.open(project=project, auto_build=False) as kg:
-        result = kg.check()
+        result = kg.check(progress=_progress_bar() if sys.stderr.isatty() else None)
     failures = _print_check(result, quiet=True)
     verdict = "PASS" if result.passed else f"FAIL ({failures} failing check(s); run `dispute-kg check`)"
     click.echo("verdict: " + verdict)
     if not result.passed:
         raise CheckFailed("the built graph does not pass its checks")
+
+
+def _progress_bar():
+    """A one-line bar on stderr for the SHACL constraints run in the store."""
+    def show(done: int, total: int, label: str) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        end = "\n" if done >= total else ""
+        click.echo(f"\r  shacl [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", err=True, nl=False)
+        if end:
+            click.echo("", err=True)
+    return show
 
 
 def _print_check(report, quiet: bool = False) -> int:

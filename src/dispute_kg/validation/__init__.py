@@ -30,8 +30,10 @@ materialised), the local closure adds exactly what a whole-graph closure would a
 each focus node gets every triple its shapes can read, the violations equal a full validation's
 (tests/test_incremental.py checks both on random inputs).
 
-Modules: `inputs` (steps 1-2), `wikidata_links` (the link type rule, shared with `check`), `schema` and `shape_paths` (the ontology and shapes, read once per
-process, and the paths the shapes read), `neighbourhood` (steps 3-5), `stages` (steps 6-9),
-`pipeline` (`validate`, which runs them, and `full_validation`, the reference), `report` (what
-they find), `common` (shared names). `pipeline.validate` is the entry point `validate`, `add` and the API call.
+Modules: `inputs` (steps 1-2), `wikidata_links` (the link type rule, shared with `check`), `schema`
+and `shape_paths` (the ontology and shapes, read once per process, and the paths the shapes read),
+`neighbourhood` (steps 3-5), `stages` (steps 6-9), `pipeline` (`validate`, which runs them, and
+`full_validation`, the reference), `report` (what they find), `common` (shared names);
+`shacl_store` runs the shapes as queries inside the store for `check`. `pipeline.validate` is the
+entry point `validate`, `add` and the API call.
 """

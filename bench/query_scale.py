@@ -1,0 +1,156 @@
+"""Stored queries at 10k, 100k and 1M triples: does each one's cost follow its answer, not the graph?
+
+    python bench/query_scale.py                              # 10k, 100k and 1M, rdflib at 100k
+    python bench/query_scale.py --sizes 10000 100000 --keep /tmp/scale
+
+For each size a synthetic project (bench/synthetic.py, fixed seed) is generated and built
+(`dispute_kg.project.build.build`, no verdict), then every stored query runs with its documented
+example parameters (an IRI example the synthetic graph lacks is replaced by the first entity of the
+parameter's class) `--runs` times through `KnowledgeGraph.run_result` with a 10,000-row cap. Reported:
+rows, p50 wall-clock time, p50 CPU time of this process (the engine evaluates in the calling thread, so
+CPU time is what the query costs even when other processes share the cores), the growth of the p50 from
+100k to 1M, and rdflib's in-memory graph (`memory:`) at 100k with the same query. The table is
+written into bench/RESULTS.md (section `query-scale`) by `results.write_section`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from build_scale import example_params  # noqa: E402
+from results import write_section  # noqa: E402
+from synthetic import generate_project  # noqa: E402
+
+
+def built(work: Path, size: int) -> Path:
+    """The synthetic project of `size` triples under `work`, generated and built once."""
+    from dispute_kg.project.build import build
+    from dispute_kg.project.folder import Project
+
+    root = work / f"synthetic-{size}"
+    if not (root / ".dispute-kg" / "store").exists():
+        shutil.rmtree(root, ignore_errors=True)
+        generate_project(root, size)
+        build(Project.open(root), force=True)
+    # the project's stored queries are this checkout's (they are not build inputs)
+    for old in (root / "queries").glob("*.rq"):
+        old.unlink()
+    for rq in (HERE.parent / "queries").glob("*.rq"):
+        shutil.copy(rq, root / "queries" / rq.name)
+    return root
+
+
+def measure(kg, name: str, params: dict, runs: int, timeout: float, give_up: float) -> dict:
+    """p50 wall and CPU milliseconds over `runs`, stopping early once one run passes `give_up` s."""
+    from dispute_kg.errors import QueryTimeout
+
+    walls, cpus, rows = [], [], 0
+    for _ in range(runs):
+        t, c = time.perf_counter(), time.process_time()
+        try:
+            rows = len(kg.run_result(name, params, limit=10000, timeout=timeout).rows)
+        except QueryTimeout:
+            return {"wall": float("inf"), "cpu": float("inf"), "rows": rows}
+        except Exception as exc:  # rdflib fails on some queries: say which and go on
+            return {"wall": float("nan"), "cpu": float("nan"), "rows": rows, "error": type(exc).__name__}
+        walls.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
+        if walls[-1] > give_up:
+            break
+    return {"wall": statistics.median(walls) * 1000, "cpu": statistics.median(cpus) * 1000, "rows": rows}
+
+
+def fmt(ms: float, timeout: float) -> str:
+    if ms != ms:
+        return "fails"
+    if ms == float("inf"):
+        return f"> {timeout * 1000:,.0f}"
+    return f"{ms:,.1f}" if ms < 100 else f"{ms:,.0f}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
+    ap.add_argument("--rdflib-size", type=int, default=100_000, help="Size at which rdflib (memory:) is timed; 0: not.")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--timeout", type=float, default=120.0, help="Seconds one query may run.")
+    ap.add_argument("--keep", type=Path, default=None, help="Keep (and reuse) the built projects here.")
+    ap.add_argument("--no-write", action="store_true", help="Print the table; leave bench/RESULTS.md alone.")
+    args = ap.parse_args()
+    from dispute_kg.kg import KnowledgeGraph
+
+    work = Path(args.keep or tempfile.mkdtemp(prefix="dispute-kg-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
+    load = os.getloadavg()[0]
+    table: dict[str, dict[int, dict]] = {}
+    for size in args.sizes:
+        root = built(work, size)
+        with KnowledgeGraph.open(project=root) as kg:
+            for q in kg.queries():
+                r = measure(kg, q.name, example_params(kg, q), args.runs, args.timeout, give_up=10.0)
+                table.setdefault(q.name, {})[size] = r
+                print(f"{size:>9,} {q.name:24} rows {r['rows']:>6,}  p50 {fmt(r['wall'], args.timeout):>9} ms  "
+                      f"cpu {fmt(r['cpu'], args.timeout):>9} ms", flush=True)
+    rdflib: dict[str, dict] = {}
+    if args.rdflib_size:
+        root = built(work, args.rdflib_size)
+        with KnowledgeGraph.open(project=root) as ox_kg:
+            params = {q.name: example_params(ox_kg, q) for q in ox_kg.queries()}
+        with KnowledgeGraph.open("memory:", project=root) as mem:
+            for name, p in params.items():
+                # a stopped rdflib query cannot be cancelled: one run each, so none disturbs the next
+                rdflib[name] = measure(mem, name, p, 1, args.timeout, give_up=0.0)
+                print(f"rdflib {args.rdflib_size:,} {name:24} {fmt(rdflib[name]['wall'], args.timeout)} ms",
+                      flush=True)
+    load = max(load, os.getloadavg()[0])
+    big, mid = max(args.sizes), (100_000 if 100_000 in args.sizes else None)
+    head = ["query"] + [f"rows {s:,}" for s in args.sizes] + [f"p50 {s:,} (ms)" for s in args.sizes]
+    head += [f"cpu {s:,} (ms)" for s in args.sizes]
+    if mid and big != mid:
+        head.append(f"growth {mid:,} to {big:,} (cpu)")
+    if rdflib:
+        head += [f"rdflib {args.rdflib_size:,} (ms)", f"rdflib / oxigraph at {args.rdflib_size:,}"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, by_size in sorted(table.items()):
+        cells = [name] + [f"{by_size[s]['rows']:,}" for s in args.sizes]
+        cells += [fmt(by_size[s]["wall"], args.timeout) for s in args.sizes]
+        cells += [fmt(by_size[s]["cpu"], args.timeout) for s in args.sizes]
+        if mid and big != mid:
+            a, b = by_size[mid], by_size[big]
+            same = "" if a["rows"] == b["rows"] else " (answer grows)"
+            cells.append(f"{b['cpu'] / a['cpu']:.1f}x{same}" if a["cpu"] > 0 else "-")
+        if rdflib:
+            r = rdflib[name]
+            ox_ms = by_size.get(args.rdflib_size, {}).get("wall", float("nan"))
+            cells.append(r.get("error", fmt(r["wall"], args.timeout)))
+            stopped = min(r["wall"], args.timeout * 1000)  # a stopped rdflib query counts at its limit
+            ratio = stopped / ox_ms if ox_ms and r["wall"] == r["wall"] else float("nan")
+            cells.append("-" if ratio != ratio else (">" if r["wall"] == float("inf") else "") + f"{ratio:.0f}x")
+        lines.append("| " + " | ".join(cells) + " |")
+    shared = (f"The machine was shared with other engineers' work during the run (load average up to "
+              f"{load:.1f} on {os.cpu_count()} cores), so wall-clock times are inflated; CPU times are this "
+              "process's own.") if load > (os.cpu_count() or 1) * 0.75 else (
+              f"Load average during the run: up to {load:.1f} on {os.cpu_count()} cores.")
+    body = (f"Every stored query with its documented example parameters, median of {args.runs} runs "
+            f"(a run over 10 s is not repeated), row cap 10,000; rdflib one run, stopped at "
+            f"{args.timeout:g} s. {shared}\n\n" + "\n".join(lines))
+    print("\n" + body)
+    if not args.no_write:
+        write_section("query-scale", "Stored queries at scale (`bench/query_scale.py`)", body,
+                      script="bench/query_scale.py " + " ".join(sys.argv[1:]))
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

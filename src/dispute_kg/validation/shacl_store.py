@@ -1,0 +1,332 @@
+"""SHACL run as SPARQL inside the store: each constraint of each shape becomes one query that finds
+all its violations at once, so a million-triple graph is validated where it is indexed instead of
+being copied into rdflib for pyshacl (which does not finish at that size).
+
+Only what the shapes of this project use is compiled: targets (class, subjects-of, objects-of,
+node, SPARQL targets), property shapes with an IRI path and the Core components below, and
+SHACL-SPARQL constraints. A shape using anything else raises `Unsupported`, and the caller falls
+back to pyshacl, so a new kind of rule is never silently skipped. Each violation is reported as
+pyshacl reports it (one result per focus node, component and value node; the same focus, message,
+path, value, severity and shape), and tests/test_shacl_store.py holds the two equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+import rdflib
+from rdflib import RDF
+from rdflib.collection import Collection
+from rdflib.namespace import OWL, RDFS, SH, XSD
+
+from .shacl import Violation
+
+RDF_LANGSTRING = str(RDF.langString)
+_IGNORED = {SH.name, SH.description, SH.order, SH.group, SH.defaultValue, rdflib.RDFS.comment,
+            rdflib.RDFS.label, RDF.type, SH.message, SH.severity, SH.prefixes, SH.declare}
+# XSD datatypes whose lexical form SPARQL can check by casting (an ill-typed literal fails sh:datatype)
+_CASTABLE = {"integer", "decimal", "double", "float", "boolean", "date", "dateTime", "time", "gYear",
+             "gYearMonth"}
+_TARGETS = {SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode, SH.target}
+
+
+class Unsupported(Exception):
+    """A shape uses a SHACL feature this compiler does not translate (the caller uses pyshacl)."""
+
+
+@dataclass
+class Check:
+    """One compiled constraint: the query, and how each of its rows becomes a violation."""
+
+    label: str
+    sparql: str
+    to_violations: Callable[[list[dict[str, ox.Term | None]]], list[Violation]]
+    target: str = ""
+    prefixes: str = ""
+
+
+def _nt(term: rdflib.term.Node) -> str:
+    if isinstance(term, rdflib.URIRef):
+        return f"<{term}>"
+    if isinstance(term, rdflib.Literal):
+        return term.n3()
+    raise Unsupported(f"blank node {term} where a constant is expected")
+
+
+def _text(term: ox.Term | None) -> str:
+    """What pyshacl writes for a term (rdflib's str): the IRI, or a literal's lexical form."""
+    if term is None:
+        return ""
+    if isinstance(term, ox.BlankNode):
+        return "_:" + term.value
+    return term.value
+
+
+def _one(shapes: rdflib.Graph, node: rdflib.term.Node, prop: rdflib.URIRef) -> rdflib.term.Node | None:
+    values = list(shapes.objects(node, prop))
+    if len(values) > 1:
+        raise Unsupported(f"{node} has more than one {prop}")
+    return values[0] if values else None
+
+
+def _list(shapes: rdflib.Graph, node: rdflib.term.Node) -> list[rdflib.term.Node]:
+    return list(Collection(shapes, node))
+
+
+def _prefixes(shapes: rdflib.Graph, node: rdflib.term.Node) -> str:
+    lines = []
+    for holder in shapes.objects(node, SH.prefixes):
+        for decl in shapes.objects(holder, SH.declare):
+            prefix, ns = _one(shapes, decl, SH.prefix), _one(shapes, decl, SH.namespace)
+            if prefix is not None and ns is not None:
+                lines.append(f"PREFIX {prefix}: <{ns}>")
+    return "\n".join(sorted(set(lines)))
+
+
+def _severity(shapes: rdflib.Graph, node: rdflib.term.Node) -> str:
+    sev = _one(shapes, node, SH.severity)
+    return str(sev).rsplit("#", 1)[-1] if sev is not None else "Violation"
+
+
+def _message(shapes: rdflib.Graph, node: rdflib.term.Node) -> str:
+    msgs = list(shapes.objects(node, SH.message))
+    if len(msgs) != 1:
+        raise Unsupported(f"{node} needs exactly one sh:message (pyshacl's default messages are not compiled)")
+    return str(msgs[0])
+
+
+def _targets(shapes: rdflib.Graph, shape: rdflib.term.Node) -> list[str]:
+    """Group patterns binding ?this to the shape's focus nodes (the store holds the OWL 2 RL closure,
+    so `a C` already includes the instances of C's subclasses, as pyshacl's rdfs:subClassOf* does)."""
+    out = []
+    for c in shapes.objects(shape, SH.targetClass):
+        out.append(f"?this a {_nt(c)} .")
+    for p in shapes.objects(shape, SH.targetSubjectsOf):
+        out.append(f"?this {_nt(p)} ?targetObject .")
+    for p in shapes.objects(shape, SH.targetObjectsOf):
+        out.append(f"?targetSubject {_nt(p)} ?this .")
+    for n in shapes.objects(shape, SH.targetNode):
+        out.append(f"VALUES ?this {{ {_nt(n)} }}")
+    for t in shapes.objects(shape, SH.target):
+        select = _one(shapes, t, SH.select)
+        if (t, RDF.type, SH.SPARQLTarget) not in shapes or select is None:
+            raise Unsupported(f"target {t} is not a SPARQL target")
+        out.append(f"{{ {select} }}")
+    return out
+
+
+def _condition(shapes: rdflib.Graph, node: rdflib.term.Node, v: str) -> str:
+    """A SPARQL expression true when value `v` conforms to the value-only shape `node`."""
+    parts = []
+    for p, o in shapes.predicate_objects(node):
+        if p in _IGNORED:
+            continue
+        parts.append(_component(shapes, p, o, v))
+    return "(" + " && ".join(parts) + ")" if parts else "true"
+
+
+def _component(shapes: rdflib.Graph, p: rdflib.term.Node, o: rdflib.term.Node, v: str) -> str:
+    """One value-type Core component as a conformance expression on `v` (errors count as failing)."""
+    if p == SH["class"]:
+        return f"EXISTS {{ {v} a {_nt(o)} }}"
+    if p == SH.datatype:
+        if str(o) == RDF_LANGSTRING:
+            return f"(isLiteral({v}) && LANG({v}) != \"\")"
+        same = f"(isLiteral({v}) && DATATYPE({v}) = {_nt(o)})"
+        if str(o).removeprefix(str(XSD)) in _CASTABLE:  # and well formed, as pyshacl requires
+            return f"({same} && COALESCE(isLiteral({_nt(o)}(STR({v}))), false))"
+        return same
+    if p == SH.nodeKind:
+        kinds = {SH.IRI: f"isIRI({v})", SH.Literal: f"isLiteral({v})", SH.BlankNode: f"isBlank({v})",
+                 SH.BlankNodeOrIRI: f"!isLiteral({v})", SH.BlankNodeOrLiteral: f"!isIRI({v})",
+                 SH.IRIOrLiteral: f"!isBlank({v})"}
+        if o not in kinds:
+            raise Unsupported(f"sh:nodeKind {o}")
+        return kinds[o]
+    if p == SH["in"]:
+        members = [f"sameTerm({v}, {_nt(x)})" for x in _list(shapes, o)]
+        return "(" + " || ".join(members) + ")" if members else "false"
+    if p == SH.hasValue:
+        return f"sameTerm({v}, {_nt(o)})"
+    if p == SH["or"]:
+        return "(" + " || ".join(_condition(shapes, x, v) for x in _list(shapes, o)) + ")"
+    if p == SH["and"]:
+        return "(" + " && ".join(_condition(shapes, x, v) for x in _list(shapes, o)) + ")"
+    if p == SH["not"]:
+        return f"!{_condition(shapes, o, v)}"
+    if p == SH.minLength:
+        return f"(!isBlank({v}) && STRLEN(STR({v})) >= {int(o)})"
+    if p == SH.maxLength:
+        return f"(!isBlank({v}) && STRLEN(STR({v})) <= {int(o)})"
+    if p == SH.pattern:
+        return f"(!isBlank({v}) && REGEX(STR({v}), {_nt(rdflib.Literal(str(o)))}))"
+    comparisons = {SH.minInclusive: ">=", SH.maxInclusive: "<=", SH.minExclusive: ">", SH.maxExclusive: "<"}
+    if p in comparisons:
+        return f"COALESCE({v} {comparisons[p]} {_nt(o)}, false)"
+    raise Unsupported(f"constraint {p}")
+
+
+def _property_checks(shapes: rdflib.Graph, shape: rdflib.term.Node, prop: rdflib.term.Node,
+                     target: str, prefixes: str) -> Iterator[Check]:
+    path = _one(shapes, prop, SH.path)
+    if not isinstance(path, rdflib.URIRef):
+        raise Unsupported(f"property shape {prop} has a path that is not one IRI")
+    if _one(shapes, prop, SH.deactivated) is not None or _one(shapes, prop, SH.flags) is not None:
+        raise Unsupported(f"property shape {prop} uses sh:deactivated or sh:flags")
+    message, severity, p = _message(shapes, prop), _severity(shapes, prop), _nt(path)
+    shape_name = str(prop) if isinstance(prop, rdflib.URIRef) else ""
+
+    def rows_to(with_value: bool) -> Callable[[list[dict]], list[Violation]]:
+        return lambda rows: [Violation(focus=_text(r["this"]), message=message, path=str(path),
+                                       value=_text(r.get("v")) if with_value else "", severity=severity,
+                                       shape=shape_name) for r in rows]
+
+    head = f"{prefixes}\nSELECT"
+    qualified = _one(shapes, prop, SH.qualifiedValueShape)
+    for comp, obj in shapes.predicate_objects(prop):
+        if comp in _IGNORED or comp in (SH.path, SH.qualifiedValueShape, SH.qualifiedMinCount,
+                                        SH.qualifiedMaxCount):
+            continue
+        label = f"{shape} {path.n3()} {comp.n3()}"
+        if comp == SH.minCount:
+            n = int(obj)
+            sparql = (f"{head} ?this WHERE {{ {target} "
+                      f"OPTIONAL {{ SELECT ?this (COUNT(DISTINCT ?v) AS ?n) WHERE {{ {target} ?this {p} ?v }} "
+                      f"GROUP BY ?this }} FILTER (COALESCE(?n, 0) < {n}) }}") if n > 1 else (
+                f"{head} DISTINCT ?this WHERE {{ {target} FILTER NOT EXISTS {{ ?this {p} ?v }} }}")
+            if n > 0:
+                yield Check(label, sparql, rows_to(False))
+        elif comp == SH.maxCount:
+            sparql = (f"{head} ?this WHERE {{ {{ SELECT ?this (COUNT(DISTINCT ?v) AS ?n) WHERE {{ "
+                      f"{target} ?this {p} ?v }} GROUP BY ?this }} "
+                      f"FILTER (?n > {int(obj)}) }}")
+            yield Check(label, sparql, rows_to(False))
+        elif comp == SH.uniqueLang:
+            if not bool(obj.toPython()):
+                continue
+            sparql = (f"{head} ?this ?lang WHERE {{ {target} "
+                      f"?this {p} ?v . FILTER (isLiteral(?v) && LANG(?v) != \"\") BIND (LCASE(LANG(?v)) AS ?lang) }} "
+                      f"GROUP BY ?this ?lang HAVING (COUNT(DISTINCT ?v) > 1)")
+            yield Check(label, sparql, rows_to(False))
+        else:
+            cond = _component(shapes, comp, obj, "?v")
+            sparql = (f"{head} DISTINCT ?this ?v WHERE {{ {target} "
+                      f"?this {p} ?v . FILTER (!COALESCE({cond}, false)) }}")
+            yield Check(label, sparql, rows_to(True))
+    if qualified is not None:
+        if _one(shapes, prop, SH.qualifiedValueShapesDisjoint) is not None:
+            raise Unsupported("sh:qualifiedValueShapesDisjoint")
+        cond = _condition(shapes, qualified, "?v")
+        low, high = _one(shapes, prop, SH.qualifiedMinCount), _one(shapes, prop, SH.qualifiedMaxCount)
+        tests = [f"?count < {int(low)}"] if low is not None else []
+        tests += [f"?count > {int(high)}"] if high is not None else []
+        if tests:  # one query for both bounds: one result per bound broken, as pyshacl reports them
+            sparql = (f"{head} ?this ?count WHERE {{ {target} OPTIONAL {{ SELECT ?this (COUNT(DISTINCT ?v) AS ?n) "
+                      f"WHERE {{ ?this {p} ?v . FILTER (COALESCE({cond}, false)) }} GROUP BY ?this }} "
+                      f"BIND (COALESCE(?n, 0) AS ?count) FILTER ({' || '.join(tests)}) }}")
+
+            def qualified_rows(rows: list[dict]) -> list[Violation]:
+                out = []
+                for r in rows:
+                    n = int(r["count"].value)
+                    broken = (low is not None and n < int(low)) + (high is not None and n > int(high))
+                    out += rows_to(False)([r]) * broken
+                return out
+
+            yield Check(f"{shape} {path.n3()} sh:qualifiedValueShape", sparql, qualified_rows)
+
+
+def _sparql_checks(shapes: rdflib.Graph, shape: rdflib.term.Node, node: rdflib.term.Node,
+                   target: str) -> Iterator[Check]:
+    select = _one(shapes, node, SH.select)
+    if select is None or _one(shapes, node, SH.deactivated) is not None:
+        raise Unsupported(f"SPARQL constraint {node} without sh:select, or deactivated")
+    if list(shapes.objects(shape, SH.message)):
+        raise Unsupported(f"{shape} has its own sh:message beside a SPARQL constraint's")
+    message, severity = _message(shapes, node), _severity(shapes, shape)
+    prefixes = _prefixes(shapes, node)
+    # the constraint's own SELECT, its $this joined with the shape's targets (pyshacl pre-binds it)
+    sparql = f"{prefixes}\nSELECT * WHERE {{ {target} {{ {select} }} }}"
+    shape_name = str(shape) if isinstance(shape, rdflib.URIRef) else ""
+
+    def to(rows: list[dict]) -> list[Violation]:
+        out, seen = [], set()
+        for r in rows:
+            if "failure" in r:
+                raise Unsupported("?failure in a SPARQL constraint")
+            key = tuple(sorted((k, str(v)) for k, v in r.items() if v is not None))
+            if key in seen:  # pyshacl keeps one result per distinct solution
+                continue
+            seen.add(key)
+            text = message
+            for var, val in r.items():
+                if val is not None:
+                    text = text.replace("{?" + var + "}", _text(val)).replace("{$" + var + "}", _text(val))
+            path = r.get("path")
+            value = r.get("value") or r["this"]
+            out.append(Violation(focus=_text(r["this"]), message=text, path=_text(path) if isinstance(
+                path, ox.NamedNode) else "", value=_text(value), severity=severity, shape=shape_name))
+        return out
+
+    yield Check(f"{shape} sh:sparql", sparql, to)
+
+
+def compile_shapes(shapes: rdflib.Graph) -> list[Check]:
+    """Every constraint of every shape that has targets, as one query each."""
+    checks: list[Check] = []
+    nodes = {s for t in _TARGETS for s in shapes.subjects(t, None)}
+    for shape in sorted(nodes, key=str):
+        if _one(shapes, shape, SH.deactivated) is not None:
+            raise Unsupported(f"{shape} uses sh:deactivated")
+        if (shape, RDF.type, RDFS.Class) in shapes or (shape, RDF.type, OWL.Class) in shapes:
+            raise Unsupported(f"{shape} is also a class (an implicit class target)")
+        if (shape, SH.path, None) in shapes:
+            raise Unsupported(f"{shape} is a property shape with targets")
+        declared = [_prefixes(shapes, n) for n in [shape, *shapes.objects(shape, SH.sparql),
+                                                    *shapes.objects(shape, SH.target)]]
+        prefix_text = "\n".join(sorted({line for d in declared for line in d.split("\n") if line}))
+        # pyshacl validates each focus node once, however many targets select it
+        target = "{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(
+            "{ " + t + " }" for t in _targets(shapes, shape)) + " } }"
+        for p, o in shapes.predicate_objects(shape):
+            if p in _IGNORED or p in _TARGETS:
+                continue
+            if p == SH.property:
+                found = list(_property_checks(shapes, shape, o, target, prefix_text))
+            elif p == SH.sparql:
+                found = list(_sparql_checks(shapes, shape, o, target))
+                for c in found:
+                    c.sparql = prefix_text + "\n" + c.sparql
+            else:
+                raise Unsupported(f"{shape} uses {p} on the node shape")
+            for c in found:
+                c.target, c.prefixes = target, prefix_text
+            checks.extend(found)
+    return checks
+
+
+def run_shacl_in_store(store: ox.Store, shapes: rdflib.Graph,
+                       progress: Callable[[int, int, str], None] | None = None) -> list[Violation]:
+    """Every violation of `shapes` in `store` (its union graph, which holds the OWL 2 RL closure)."""
+    checks = compile_shapes(shapes)
+    violations: list[Violation] = []
+    has_focus: dict[str, bool] = {}
+    for i, check in enumerate(checks):
+        if progress:
+            progress(i, len(checks), check.label)
+        # a shape whose targets select nothing (a SPARQL target finds no broken selection, as on a
+        # valid graph) cannot be violated: skip its constraints instead of running each one
+        if check.target not in has_focus:
+            has_focus[check.target] = bool(store.query(f"{check.prefixes}\nASK {{ {check.target} }}",
+                                                       use_default_graph_as_union=True))
+        if not has_focus[check.target]:
+            continue
+        solutions = store.query(check.sparql, use_default_graph_as_union=True)
+        names = [v.value for v in solutions.variables]
+        rows = [{n: s[n] for n in names} for s in solutions]
+        violations.extend(check.to_violations(rows))
+    if progress:
+        progress(len(checks), len(checks), "")
+    return sorted(violations)
