@@ -4,28 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .project.folder import Project
 from .rdf.terms import Result
 from .stores.base import Selector, Store, open_store, parse_selector
-
-
-@dataclass
-class CheckReport:
-    """Everything `dispute-kg check` found; `passed` is the verdict."""
-
-    shacl: list[Any] = field(default_factory=list)  # validation.Violation
-    checks: list[Any] = field(default_factory=list)  # checks.CheckResult
-    spans: list[Any] = field(default_factory=list)  # provenance.SpanProblem
-    inconsistencies: list[str] = field(default_factory=list)
-
-    @property
-    def passed(self) -> bool:
-        return (not [v for v in self.shacl if v.severity == "Violation"] and all(c.passed for c in self.checks)
-                and not self.spans and not self.inconsistencies)
+from .validation.verdict import CheckReport
 
 
 class KnowledgeGraph:
@@ -182,54 +167,25 @@ class KnowledgeGraph:
 
     # -- checking ---------------------------------------------------------------------------
     def rdflib_graph(self) -> Any:
-        import rdflib
+        from .validation.verdict import rdflib_graph
 
-        from .rdf.convert import term_to_rdflib
-
-        graph = rdflib.Graph()
-        add = graph.add
-        for s, p, o, _ in self.store.quads():
-            add((term_to_rdflib(s), term_to_rdflib(p), term_to_rdflib(o)))
-        return graph
+        return rdflib_graph(self.store)
 
     def check(self, *, shacl: bool = True, progress: Any = None) -> CheckReport:
-        from .validation.checks import check_standard_terms, check_wikidata_links, run_checks
-        from .validation.provenance import check_spans
-
-        report = CheckReport()
-        if shacl:
-            report.shacl = self._shacl(progress)
-        report.checks = [*run_checks(self.store, self.project.check_files), check_standard_terms(self.store),
-                         check_wikidata_links(self.store, self.project)]
-        report.spans = check_spans(self.store)
         from .project.build import read_manifest
+        from .validation.verdict import check_store
 
-        manifest = (self.manifest if self.manifest is not None else read_manifest(self.project)) or {}
         if self.selector.scheme == "oxigraph":
-            report.inconsistencies = list(manifest.get("inconsistencies", []))
+            manifest = (self.manifest if self.manifest is not None else read_manifest(self.project)) or {}
+            inconsistencies = list(manifest.get("inconsistencies", []))
         elif self.selector.scheme == "memory":
-            report.inconsistencies = list(getattr(self, "_inconsistencies", []))
+            inconsistencies = list(getattr(self, "_inconsistencies", []))
         else:  # a remote store: the same queries `rules` runs in the embedded build, sent to it
             from .reasoning.rules import find_inconsistencies
 
-            report.inconsistencies = find_inconsistencies(self.store)
-        return report
-
-    def _shacl(self, progress: Any = None) -> list[Any]:
-        """SHACL as queries inside the embedded store (validation.shacl_store); pyshacl over an rdflib
-        copy of the graph on other backends, or when a shape uses a feature the compiler lacks."""
-        from .validation.shacl import load_shapes, run_shacl
-
-        shapes = load_shapes(self.project.shape_files)
-        store = getattr(self.store, "store", None)
-        if self.selector.scheme == "oxigraph" and store is not None:
-            from .validation.shacl_store import Unsupported, run_shacl_in_store
-
-            try:
-                return run_shacl_in_store(store, shapes, progress)
-            except Unsupported:
-                pass
-        return run_shacl(self.rdflib_graph(), shapes).violations
+            inconsistencies = find_inconsistencies(self.store)
+        return check_store(self.store, self.project, inconsistencies=inconsistencies,
+                           embedded=self.selector.scheme == "oxigraph", shacl=shacl, progress=progress)
 
     # -- validating and adding (issue 4) -----------------------------------------------------
     def validate(self, data: Any, *, strict: bool = False) -> Any:

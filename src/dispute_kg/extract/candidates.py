@@ -17,8 +17,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from ..project.sources import _selection
 from ..rdf.namespaces import DEF, PREFIXES
+from ..validation.provenance import selection_triples
 
 RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
 SPECIAL = {"label": PREFIXES["rdfs"] + "label", "altLabel": PREFIXES["skos"] + "altLabel",
@@ -86,7 +86,7 @@ def triples(c: Candidate, stem: str, text: str) -> list[tuple]:
         pred = ox.NamedNode(SPECIAL.get(prop, DEF + prop))
         out.extend((node, pred, term(v)) for v in values)
     for start, end in c.spans:
-        out.extend(_selection(stem, text, start, end, node))
+        out.extend(selection_triples(stem, text, start, end, node))
     return out
 
 

@@ -215,6 +215,14 @@ class App:
             return error_response(500, f"internal error: {type(exc).__name__}")
 
 
+def query_to_dict(q: Any) -> dict[str, Any]:
+    """A stored query as the JSON API lists it."""
+    return {"name": q.name, "summary": q.summary, "description": q.description, "tags": list(q.tags),
+            "url": f"/api/queries/{q.name}",
+            "parameters": [{"name": p.name, "type": p.type, "required": p.required, "example": p.example,
+                            "description": p.description} for p in q.parameters]}
+
+
 def call(app: App, path: str, method: str = "GET", body: bytes = b"",
          headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
     """Answer one request in-process (for `serve --get` and tests): (status, headers, body)."""

@@ -12,7 +12,7 @@ import threading
 import urllib.parse
 from typing import Any
 
-from .server import App, HTTPError, Request, Response, json_response
+from .app import App, HTTPError, Request, Response, json_response
 
 CORS = [("Access-Control-Allow-Origin", "*"), ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
         ("Access-Control-Allow-Headers", "Content-Type")]

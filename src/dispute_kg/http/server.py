@@ -43,6 +43,7 @@ from .app import (
     call,
     error_status,
     json_response,
+    query_to_dict,
 )
 from .policy import has_service
 from .protocol import FORMAT_NAMES, choose_writer, negotiate, render
@@ -192,13 +193,6 @@ def service_description(app: App, req: Request) -> Response:
     fmt = choose_writer("graph", req.arg("format") or req.arg("_format"), req.accept)
     status, ctype, body, headers = render(result, fmt)
     return Response(status, body, ctype, headers)
-
-
-def query_to_dict(q: Any) -> dict[str, Any]:
-    return {"name": q.name, "summary": q.summary, "description": q.description, "tags": list(q.tags),
-            "url": f"/api/queries/{q.name}",
-            "parameters": [{"name": p.name, "type": p.type, "required": p.required, "example": p.example,
-                            "description": p.description} for p in q.parameters]}
 
 
 def queries_view(app: App) -> View:

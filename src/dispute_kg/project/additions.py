@@ -414,7 +414,8 @@ def retract(project: Project, ident: str, *, agent: str | None = None, note: str
 
     Refused (and nothing changed) when the graph without the addition fails its checks, e.g. when a
     later addition relies on it."""
-    from ..kg import KnowledgeGraph
+    from ..stores.oxigraph import OxigraphStore
+    from ..validation.verdict import check_store
     from .build import build_generation
 
     agent = agent or default_agent()
@@ -448,18 +449,19 @@ def retract(project: Project, ident: str, *, agent: str | None = None, note: str
             state.write_atomic(project.root / history_rel,
                                _serialise(record, f"# The record of retraction {rident}.\n"), point="retract:file")
             build_generation(project, point="retract", generation=generation)
-            with KnowledgeGraph.open(store=f"oxigraph:{generation / 'store'}", project=project,
-                                     auto_build=False) as kg:
-                kg.manifest = json.loads((generation / state.MANIFEST).read_text(encoding="utf-8"))
-                result = kg.check()
+            manifest = json.loads((generation / state.MANIFEST).read_text(encoding="utf-8"))
+            store = OxigraphStore.at(str(generation / "store"), read_only=True)
+            try:  # the verdict `check` would give on the new generation, before anyone can read it
+                result = check_store(store, project, inconsistencies=manifest.get("inconsistencies", []),
+                                     embedded=True)
+            finally:
+                store.close()
         except BaseException:
             state.abandon_journal(project, journal)
             raise
         if not result.passed:
             state.abandon_journal(project, journal)
-            problems = [v.line() for v in result.shacl if v.severity == "Violation"]
-            problems += [f"{c.name}: {len(c.rows)} row(s)" for c in result.checks if not c.passed]
-            problems += [f"{p.selection}: {p.message}" for p in result.spans] + list(result.inconsistencies)
+            problems = result.problems()
             raise CheckFailed(f"retracting {ident} would break the graph, so nothing was changed:\n  "
                               + "\n  ".join(problems[:20]))
         state.publish(project, generation, point="retract")

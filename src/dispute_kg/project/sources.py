@@ -28,6 +28,7 @@ import pyoxigraph as ox
 
 from ..errors import InputError
 from ..rdf.namespaces import BACKGROUND_SOURCE, DEF, ID, source_iri
+from ..validation.provenance import selection_triples
 from .folder import Project
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -174,7 +175,7 @@ def add_source(project: Project, text_file: Path, *, title: str, published: str,
                         (org, RDFS_LABEL, ox.Literal(publisher.strip()))]
             start = text.find(publisher.strip())
             if start >= 0:
-                triples += _selection(stem, text, start, start + len(publisher.strip()), org)
+                triples += selection_triples(stem, text, start, start + len(publisher.strip()), org)
             else:
                 triples += [(org, ox.NamedNode(PROV + "wasDerivedFrom"), ox.NamedNode(BACKGROUND_SOURCE)),
                             (org, ox.NamedNode(DEF + "note"), ox.Literal(
@@ -209,21 +210,3 @@ def add_source(project: Project, text_file: Path, *, title: str, published: str,
         from .additions import Addition
 
         return report, Addition(ident, when, agent, [txt_rel, ttl_rel], note or "", digest, triples=len(meta))
-
-
-def _selection(stem: str, text: str, start: int, end: int, node: ox.NamedNode) -> list[tuple]:
-    sel = ox.NamedNode(f"{ID}selection/{stem}/{start}-{end}")
-    quote, pos = ox.NamedNode(sel.value + "/quote"), ox.NamedNode(sel.value + "/position")
-    xint = ox.NamedNode(XSD + "integer")
-    return [
-        (node, ox.NamedNode(PROV + "wasDerivedFrom"), sel),
-        (sel, RDF_TYPE, ox.NamedNode(DEF + "TextSelection")),
-        (sel, ox.NamedNode(OA + "hasSource"), ox.NamedNode(source_iri(stem))),
-        (sel, ox.NamedNode(OA + "hasSelector"), quote),
-        (sel, ox.NamedNode(OA + "hasSelector"), pos),
-        (quote, RDF_TYPE, ox.NamedNode(OA + "TextQuoteSelector")),
-        (quote, ox.NamedNode(OA + "exact"), ox.Literal(text[start:end])),
-        (pos, RDF_TYPE, ox.NamedNode(OA + "TextPositionSelector")),
-        (pos, ox.NamedNode(OA + "start"), ox.Literal(str(start), datatype=xint)),
-        (pos, ox.NamedNode(OA + "end"), ox.Literal(str(end), datatype=xint)),
-    ]

@@ -15,8 +15,9 @@ package (no re, dataclasses or typing at run time). Reading `queries/*.rq` heade
 from __future__ import annotations
 
 from ..errors import InputError
+from ..rdf.convert import insert_values
 from ..rdf.namespaces import ID, PREFIXES
-from ..rdf.terms import Record, Result, Term, insert_values, iri, literal
+from ..rdf.terms import Record, Result, Term, iri, literal
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

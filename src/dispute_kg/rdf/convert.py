@@ -207,3 +207,28 @@ def ntriples(triples: Iterable[tuple[Term, Term, Term]]) -> bytes:
     """N-Triples for the triples (graph names, if given as a fourth item, are ignored)."""
     return ox.serialize([ox.Triple(term_to_ox(t[0]), term_to_ox(t[1]), term_to_ox(t[2])) for t in triples],
                         format=ox.RdfFormat.N_TRIPLES)
+
+
+# -- terms as SPARQL text: for a VALUES block that binds a stored query's parameters ---------------
+def values_block(bindings: dict[str, Term]) -> str:
+    """`VALUES (?a ?b) { (<x> "y") }`: one row of bindings. Names and terms are written by pyoxigraph,
+    whose constructors refuse what could not round-trip (`convert.term_text`)."""
+    import pyoxigraph
+
+    from ..errors import InputError
+
+    names = []
+    for name in bindings:
+        try:
+            names.append(str(pyoxigraph.Variable(name)))
+        except ValueError:
+            raise InputError(f"{name!r} is not a SPARQL variable name") from None
+    row = " ".join(term_text(bindings[n]) for n in bindings)
+    return f"VALUES ({' '.join(names)}) {{ ({row}) }}"
+
+
+def insert_values(sparql: str, where_at: int, bindings: dict[str, Term]) -> str:
+    """The query with a VALUES block of `bindings` just inside the `{` at offset `where_at` (the
+    outermost WHERE group, found by `sparqltext.where_brace`). No newline is added, so a syntax error
+    is still reported at its line in the stored file."""
+    return f"{sparql[:where_at + 1]} {values_block(bindings)} {sparql[where_at + 1:]}"

@@ -67,32 +67,6 @@ def literal(value: str, datatype: str | None = None, lang: str | None = None) ->
     return term
 
 
-# -- terms as SPARQL text: for a VALUES block that binds a stored query's parameters ---------------
-def values_block(bindings: dict[str, Term]) -> str:
-    """`VALUES (?a ?b) { (<x> "y") }`: one row of bindings. Names and terms are written by pyoxigraph,
-    whose constructors refuse what could not round-trip (`convert.term_text`)."""
-    import pyoxigraph
-
-    from ..errors import InputError
-    from .convert import term_text
-
-    names = []
-    for name in bindings:
-        try:
-            names.append(str(pyoxigraph.Variable(name)))
-        except ValueError:
-            raise InputError(f"{name!r} is not a SPARQL variable name") from None
-    row = " ".join(term_text(bindings[n]) for n in bindings)
-    return f"VALUES ({' '.join(names)}) {{ ({row}) }}"
-
-
-def insert_values(sparql: str, where_at: int, bindings: dict[str, Term]) -> str:
-    """The query with a VALUES block of `bindings` just inside the `{` at offset `where_at` (the
-    outermost WHERE group, found by `sparqltext.where_brace`). No newline is added, so a syntax error
-    is still reported at its line in the stored file."""
-    return f"{sparql[:where_at + 1]} {values_block(bindings)} {sparql[where_at + 1:]}"
-
-
 def check_http_url(url: str) -> str:
     """`url` if it is an absolute http(s) URL with a host and a valid IRI (pyoxigraph's RFC 3987
     parser decides), else ValueError saying why: such a URL can be both requested and stored as an IRI."""

@@ -27,10 +27,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ..errors import InputError
-from ..rdf.convert import ntriples, term_text
+from ..rdf.convert import insert_values, ntriples, term_text
 from ..rdf.namespaces import GRAPH
 from ..rdf.sparqltext import where_brace
-from ..rdf.terms import insert_values, iri
+from ..rdf.terms import iri
 from .base import QuadTerms, Result, Selector, Term
 from .http_client import Auth, HttpClient, RetryPolicy, SparqlClient
 

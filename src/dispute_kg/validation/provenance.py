@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..rdf.namespaces import DEF, ID
 from ..stores.base import Store
@@ -151,3 +152,29 @@ def source_titles(store: Store) -> dict[str, str]:
 
 def is_our_node(iri: str) -> bool:
     return iri.startswith(ID)
+
+
+def selection_triples(stem: str, text: str, start: int, end: int, node: Any) -> list[tuple]:
+    """`node` derived from `text[start:end]` of source `stem`: the dk:TextSelection with both selectors,
+    offsets computed here (never typed), as pyoxigraph triples."""
+    import pyoxigraph as ox
+
+    from ..rdf.namespaces import source_iri
+
+    RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    OA, PROV, XSD = "http://www.w3.org/ns/oa#", "http://www.w3.org/ns/prov#", "http://www.w3.org/2001/XMLSchema#"
+    sel = ox.NamedNode(f"{ID}selection/{stem}/{start}-{end}")
+    quote, pos = ox.NamedNode(sel.value + "/quote"), ox.NamedNode(sel.value + "/position")
+    xint = ox.NamedNode(XSD + "integer")
+    return [
+        (node, ox.NamedNode(PROV + "wasDerivedFrom"), sel),
+        (sel, RDF_TYPE, ox.NamedNode(DEF + "TextSelection")),
+        (sel, ox.NamedNode(OA + "hasSource"), ox.NamedNode(source_iri(stem))),
+        (sel, ox.NamedNode(OA + "hasSelector"), quote),
+        (sel, ox.NamedNode(OA + "hasSelector"), pos),
+        (quote, RDF_TYPE, ox.NamedNode(OA + "TextQuoteSelector")),
+        (quote, ox.NamedNode(OA + "exact"), ox.Literal(text[start:end])),
+        (pos, RDF_TYPE, ox.NamedNode(OA + "TextPositionSelector")),
+        (pos, ox.NamedNode(OA + "start"), ox.Literal(str(start), datatype=xint)),
+        (pos, ox.NamedNode(OA + "end"), ox.Literal(str(end), datatype=xint)),
+    ]

@@ -24,7 +24,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..server import App, HTTPError, Request, Response, View
+from ..app import App, HTTPError, Request, Response, View
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",

@@ -17,7 +17,7 @@ from typing import Any
 
 from ...rdf.namespaces import DEF, ID, shorten
 from ...rdf.terms import iri as iri_term
-from ..server import App, HTTPError, Request, Response
+from ..app import App, HTTPError, Request, Response
 from .layout import Data, ask, esc, iri_link, page, page_view, term_path, url
 
 MEMBERS = f"""PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>

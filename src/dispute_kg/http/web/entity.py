@@ -10,7 +10,7 @@ from typing import Any
 
 from ...rdf.namespaces import DEF, ID, INFERRED_GRAPH, shorten
 from ...rdf.terms import iri as iri_term
-from ..server import App, HTTPError, Request
+from ..app import App, HTTPError, Request
 from .layout import Data, Redirect, ask, entity_path, esc, iri_link, page, results_table, span_path, url
 
 _SAFE_PATH = re.compile(r"[A-Za-z0-9._~%!$&'()*+,;=:@/-]+")

@@ -15,7 +15,8 @@ from typing import Any
 from ...errors import InputError
 from ...query.results import WRITERS
 from ...rdf.namespaces import DEF, ID, INFERRED_GRAPH, shorten
-from ..server import App, HTTPError, Request, has_service, query_to_dict
+from ..app import App, HTTPError, Request, query_to_dict
+from ..policy import has_service
 from .layout import Data, GraphQueries, ask, entity_path, esc, iri_link, page, pre, quote_spans, results_table, url
 
 # Download links: every writer but the people's table, from the one registry of formats.

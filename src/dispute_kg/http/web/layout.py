@@ -15,11 +15,11 @@ from collections.abc import Callable
 from typing import Any
 
 from ...errors import DisputeKGError
-from ...rdf.convert import term_text
+from ...rdf.convert import insert_values, term_text
 from ...rdf.namespaces import DEF, ID, shorten
 from ...rdf.sparqltext import where_brace
-from ...rdf.terms import Result, Term, insert_values
-from ..server import App, HTTPError, Request, Response, error_status, json_response
+from ...rdf.terms import Result, Term
+from ..app import App, HTTPError, Request, Response, error_status, json_response
 
 SOURCE_PREFIX = ID + "source/"
 WIKIDATA = "http://www.wikidata.org/entity/"

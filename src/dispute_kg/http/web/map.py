@@ -19,7 +19,7 @@ import re
 from typing import Any
 
 from ...rdf.namespaces import DEF, ID
-from ..server import App, Request
+from ..app import App, Request
 from .basemap import load, ring_containing
 from .layout import Data, ask, entity_path, esc, iri_link, page, url
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from ...rdf.namespaces import DEF, shorten
 from ...rdf.terms import iri as iri_term
-from ..server import App, HTTPError, Request
+from ..app import App, HTTPError, Request
 from .layout import Data, ask, esc, iri_link, page, url
 
 PREFIXES = f"""PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ...rdf.namespaces import ID, shorten
-from ..server import App, HTTPError, Request, Response, json_response
+from ..app import App, HTTPError, Request, Response, json_response
 from .layout import Data, esc, page, url
 
 SLUG = r"(?P<slug>[A-Za-z0-9._-]+)"

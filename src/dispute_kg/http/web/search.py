@@ -7,7 +7,7 @@ import re
 import urllib.parse
 
 from ...query.search import grouped, search
-from ..server import App, Request
+from ..app import App, Request
 from .layout import Data, entity_path, esc, iri_link, page, term_path, url
 
 MAX_QUERY = 200

@@ -18,7 +18,7 @@ from typing import Any
 from ...rdf.namespaces import DEF, INFERRED_GRAPH, shorten
 from ...rdf.terms import iri as iri_term
 from ...validation.provenance import coverage, source_texts, source_titles
-from ..server import App, HTTPError, Request
+from ..app import App, HTTPError, Request
 from .layout import SOURCE_PREFIX, Data, GraphQueries, ask, dumps, entity_path, esc, iri_link, page, url
 
 SPANS = f"""PREFIX oa: <http://www.w3.org/ns/oa#>

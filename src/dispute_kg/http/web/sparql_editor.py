@@ -21,7 +21,7 @@ import urllib.parse
 from typing import Any
 
 from ...rdf.namespaces import QUERY_PREFIXES, with_prefixes
-from ..server import App, HTTPError, Request
+from ..app import App, HTTPError, Request
 from .layout import Data, column_title, esc, graph_table, page, quote_spans, results_table, url
 
 DEFAULT_QUERY = """# Who claims which territory? (dk:, id:, rdfs: and the other project prefixes are predeclared)

@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from ...rdf.namespaces import DEF
-from ..server import App, Request
+from ..app import App, Request
 from .layout import Data, ask, entity_path, esc, iri_link, page, url
 
 X0, WIDTH, ROW, TOP = 24.0, 952.0, 40, 56
