@@ -94,8 +94,27 @@ def query_cases() -> list[tuple[str, str]]:
     return cases
 
 
-CASES = [pytest.param(name, param, backend, id=f"{name}-{param or 'required'}-{backend}")
+# Where Virtuoso 7.2 (Debian's 7.2.5) answers differently from the SPARQL 1.1 semantics Oxigraph, Oxigraph
+# server and rdflib share. Strict: when a query is rewritten around a deviation, or the engine fixed, the
+# case passes and this list must shrink. docs/scaling.md (Virtuoso) says the same to users.
+_KIND = ("loses the most specific kind of most rows: Virtuoso evaluates `rdfs:subClassOf+` inside FILTER NOT EXISTS "
+         "so that it also excludes kinds no narrower type is under")
+_BIND = ("returns no rows: Virtuoso treats BIND of an unbound variable (an optional parameter left out) as "
+         "a filter that nothing passes")
+VIRTUOSO_DEVIATES: dict[tuple[str, str], str] = {
+    ("agreements", ""): _KIND, ("agreements", "party"): _KIND,
+    ("timeline", ""): _KIND, ("timeline", "from"): _KIND, ("timeline", "to"): _KIND,
+    ("claims", ""): _BIND, ("statements", ""): _BIND,
+    ("entity", ""): "returns a boolean expression's value as xsd:integer 0/1, not xsd:boolean",
+}
+CASES = [pytest.param(name, param, backend, id=f"{name}-{param or 'required'}-{backend}",
+                      marks=[pytest.mark.xfail(reason=VIRTUOSO_DEVIATES[(name, param)], strict=True)]
+                      if backend == "virtuoso" and (name, param) in VIRTUOSO_DEVIATES else [])
          for name, param in query_cases() for backend in ("memory", "sparql", "virtuoso")]
+
+
+def test_every_known_deviation_names_a_stored_query_case() -> None:
+    assert set(VIRTUOSO_DEVIATES) <= set(query_cases())
 
 
 @pytest.mark.parametrize(("name", "param", "backend"), CASES)

@@ -41,10 +41,11 @@ def run_checks(store: Store, paths: list[Path]) -> list[CheckResult]:
     return [run_check(store, p) for p in paths]
 
 
-TERMS_QUERY = """SELECT DISTINCT ?term WHERE {
-  { ?s ?term ?o } UNION { ?s ?p ?term FILTER (isIRI(?term)) } UNION
-  { ?s ?p ?o FILTER (isLiteral(?o)) BIND (DATATYPE(?o) AS ?term) }
-}"""
+# Every term the graph uses: properties, IRI objects and datatypes, one query each (Virtuoso 7's SPARQL
+# compiler stops with an internal error on the three as one UNION with a BIND in a branch).
+TERMS_QUERIES = ("SELECT DISTINCT ?term WHERE { ?s ?term ?o }",
+                 "SELECT DISTINCT ?term WHERE { ?s ?p ?term FILTER (isIRI(?term)) }",
+                 "SELECT DISTINCT (DATATYPE(?o) AS ?term) WHERE { ?s ?p ?o FILTER (isLiteral(?o)) }")
 EXAMPLE_QUERY = """SELECT ?entity ?property ?value ?term WHERE {
   { ?entity ?property ?value FILTER (?property = ?term) } UNION
   { ?entity ?property ?value FILTER (?value = ?term) } UNION
@@ -61,8 +62,12 @@ def check_standard_terms(store: Store) -> CheckResult:
     from ..rdf.vocabularies import unknown_term
 
     rows = []
-    for row in store.query(TERMS_QUERY).rows:
-        term = row.get("term")
+    terms: dict[str, dict] = {}
+    for query in TERMS_QUERIES:
+        for row in store.query(query).rows:
+            if row.get("term") is not None:
+                terms.setdefault(row["term"]["value"], row["term"])
+    for _, term in sorted(terms.items()):
         if term is None or term["type"] != "uri" or unknown_term(term["value"]) is None:
             continue
         example = store.query(EXAMPLE_QUERY, {"term": term}).rows
