@@ -114,8 +114,10 @@ def test_kept_candidates_pass_validation(bare: Path, draft: dict) -> None:
     project = Project.open(bare)
     d = load_draft(project, STEM)
     claims = [c for c in d.candidates if c.kind == "claim"]
-    needed = {v["iri"] for c in claims for p in ("claimant", "claimedTerritory") for v in c.fields[p]}
-    keep = {c.id for c in claims} | {c.id for c in d.candidates if c.kind == "entity" and c.node in needed}
+    needed = {v["iri"] for c in claims for p in ("claimant", "claimedTerritory", "citesBasis", "statesCoreference")
+              for v in c.fields.get(p, [])}
+    keep = {c.id for c in claims} | {c.id for c in d.candidates
+                                     if c.kind in ("entity", "coreference") and c.node in needed}
     out = bare / "kept.ttl"
     out.write_text(d.turtle(keep))
     res = run(bare, "validate", "--format", "json", str(out))

@@ -172,7 +172,7 @@ BAD_BINDINGS = json.dumps({"head": {"vars": ["item"]}, "results": {"bindings": [
     (("link", "--check"), HTML, "text/html", "not SPARQL JSON results"),
     (("link", "accept", "territory/iturup", "Q99900000001", "--author", AUTHOR), HTML, "text/html",
      "not SPARQL JSON results"),
-    (("wikidata", "refresh"), HTML, "text/html", "not Turtle"),
+    (("wikidata", "refresh"), HTML, "text/html", "not text/turtle"),
 ])
 def test_malformed_answers_exit_3_and_change_nothing(stub, project_copy, command, body, content_type, message):
     url = stub(body, content_type)

@@ -907,6 +907,16 @@ class Extraction:
                 basis = [self.node_of(m) for m in self.mentions_in(i, end, {"Agreement"})][:1]
                 if basis:
                     fields["citesBasis"] = [{"iri": basis[0]}]
+        anaphor = getattr(self, "_anaphor", None)
+        if anaphor is not None:
+            phrase = self.text[anaphor[0]:anaphor[1]]
+            coref = f"{ID}coreference/{self.stem}-{anaphor[0]}-{anaphor[1]}"
+            self.candidates.append(Candidate(
+                "coreference", coref, "Coreference",
+                {"label": [{"text": f"'{phrase}' in {self._label_of(claimant)}'s claim", "lang": "en"}],
+                 "phrase": [{"text": phrase}], "refersTo": [{"iri": t} for t in terr]},
+                [anaphor], "claim.coreference-of-the-last-list", 0.7))
+            fields["statesCoreference"] = [{"iri": coref}]
         for q in self.quotes:
             if span[0] <= q[0] and q[1] <= span[1] and len(self.text[q[0]:q[1]].split()) <= 5:
                 name = self.text[q[0]:q[1]].strip(" ,.")
@@ -942,10 +952,13 @@ class Extraction:
             if m.start > start and doc[m.start - 1].lower_ == "in":
                 continue
             found.append(self.node_of(m))
+        self._anaphor = None
         if not found:  # "over the islands": the territories of the last list before this clause
             for i in range(start, end):
                 if doc[i].lower_ in ("islands", "territories") and doc[i - 1].lower_ == "the":
                     found = self._last_territory_list(start)
+                    if found:  # the phrase refers to them: said as a coreference, not silently
+                        self._anaphor = (doc[i - 1].idx, doc[i].idx + len(doc[i].text))
                     break
         return list(dict.fromkeys(found))
 

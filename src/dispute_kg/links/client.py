@@ -31,9 +31,18 @@ class Endpoint:
         self.url = url
         self.policy = policy or RetryPolicy(WIKIDATA_RETRY.timeout, WIKIDATA_RETRY.retries, WIKIDATA_RETRY.backoff)
         self.description = url
-        http = HttpClient(self.policy, sleep=sleep, log=log,
-                          hint=f"run with --offline to use {SNAPSHOT_FILE.as_posix()} instead")
-        self.client = SparqlClient(url, http=http, what="the Wikidata endpoint")
+        self.http = HttpClient(self.policy, sleep=sleep, log=log,
+                               hint=f"run with --offline to use {SNAPSHOT_FILE.as_posix()} instead")
+        self.client = SparqlClient(url, http=self.http, what="the Wikidata endpoint")
+
+    @property
+    def hint(self) -> str:
+        """What a failure message suggests (`wikidata refresh` has no --offline: it says something else)."""
+        return self.http.hint
+
+    @hint.setter
+    def hint(self, text: str) -> None:
+        self.http.hint = text.lstrip("; ")
 
     def select(self, query: str) -> list[dict[str, dict[str, str]]]:
         with _ONE_AT_A_TIME:

@@ -15,7 +15,6 @@ package (no re, dataclasses or typing at run time). Reading `queries/*.rq` heade
 from __future__ import annotations
 
 from ..errors import InputError
-from ..rdf.convert import insert_values
 from ..rdf.namespaces import ID, PREFIXES
 from ..rdf.terms import Record, Result, Term, iri, literal
 
@@ -246,6 +245,8 @@ def bound_text(query: StoredQuery, bindings: dict[str, Term]) -> str:
         return query.text
     if query.where_at is None:
         raise InputError("has parameters but no WHERE group to bind them in", path=query.file)
+    from ..rdf.convert import insert_values  # pyoxigraph: not loaded before a value is known good
+
     return insert_values(query.text, query.where_at, bindings)
 
 
