@@ -30,7 +30,7 @@ from .layout import Data, esc, page, url
 
 SLUG = r"(?P<slug>[A-Za-z0-9._-]+)"
 KIND_CLASS = {"entity": "k-entity", "mention": "k-mention", "statement": "k-statement", "position": "k-position",
-              "claim": "k-claim", "event": "k-event"}
+              "claim": "k-claim", "event": "k-event", "coreference": "k-mention"}
 NEW_TYPES = {"Position": "position", "Statement": "statement", "Claim": "claim", "State": "entity",
              "Government": "entity", "Territory": "entity", "Island": "entity", "IslandGroup": "entity",
              "Person": "entity", "Group": "entity", "Office": "entity", "Agreement": "entity", "Treaty": "entity",
