@@ -153,3 +153,47 @@ def virtuoso_serve(location: Path, *, buffers: int = 170000) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(10)
+
+
+# -- `dispute-kg serve` as a user starts it, and Debian's Chromium for the browser tests --------------------
+CHROMIUM = os.environ.get("DISPUTE_KG_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@contextmanager
+def dispute_kg_serve(project: Path, *options: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`python -m dispute_kg serve -p 0 OPTIONS` on `project`: it picks a free port and says which; yield its
+    base URL, and check on the way out that it is still alive."""
+    import re
+
+    proc = subprocess.Popen([sys.executable, "-m", "dispute_kg", "--project", str(project), "serve", "-p", "0",
+                             *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        assert match, f"server did not start: {line!r} {proc.stderr.read() if proc.stderr else ''}"
+        yield f"http://127.0.0.1:{match.group(1)}"
+        assert proc.poll() is None, "the server died during the tests"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextmanager
+def chromium() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright (browser downloads are impossible here)."""
+    from playwright import sync_api
+
+    if not Path(CHROMIUM).exists():
+        raise AssertionError(f"{CHROMIUM} is missing: apt-get install -y chromium (browser downloads are not used)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -18,11 +18,9 @@ from pathlib import Path
 
 import pytest
 from playwright import sync_api as playwright_api
+from servers import chromium, dispute_kg_serve
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("DISPUTE_KG_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 SHOTS = Path(os.environ.get("DISPUTE_KG_SHOTS") or Path(__file__).resolve().parent / "screenshots")
 STEM = "senkaku-illustrative-1"
 REPORT = ROOT / "bench" / "extract" / f"{STEM}.txt"
@@ -49,31 +47,14 @@ def project(built_template: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 
 @pytest.fixture(scope="module")
 def base_url(project: Path) -> Iterator[str]:
-    env = {**os.environ, "DISPUTE_KG_UPDATE_TOKEN": TOKEN}
-    proc = subprocess.Popen([sys.executable, "-m", "dispute_kg", "--project", str(project), "serve", "-p", "0",
-                             "--allow-update"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        line = proc.stdout.readline() if proc.stdout else ""
-        match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-        assert match, f"server did not start: {line!r} {proc.stderr.read() if proc.stderr else ''}"
-        yield f"http://127.0.0.1:{match.group(1)}"
-        assert proc.poll() is None, "the server died during the test"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with dispute_kg_serve(project, "--allow-update", env={"DISPUTE_KG_UPDATE_TOKEN": TOKEN}) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (browser downloads are not used)")
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 SELECT = """([start, end]) => {

@@ -8,49 +8,26 @@ visited must log no console error and have no failed request (nor any response w
 from __future__ import annotations
 
 import datetime as dt
-import os
-import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright import sync_api as playwright_api
+from servers import chromium, dispute_kg_serve
 
-CHROMIUM = os.environ.get("DISPUTE_KG_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 ISLANDS = ("Iturup", "Kunashir", "Shikotan", "Habomai")
 
 # A real server process, started as a user would: `dispute-kg serve -p 0` picks a free port and says which.
 @pytest.fixture(scope="module")
 def base_url(built_project: Path) -> Iterator[str]:
-    proc = subprocess.Popen([sys.executable, "-m", "dispute_kg", "--project", str(built_project), "serve", "-p", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = proc.stdout.readline() if proc.stdout else ""
-        match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-        assert match, f"server did not start: {line!r} {proc.stderr.read() if proc.stderr else ''}"
-        yield f"http://127.0.0.1:{match.group(1)}"
-        assert proc.poll() is None, "the server died during the tests"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with dispute_kg_serve(built_project) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (browser downloads are not used)")
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 class Watched:
