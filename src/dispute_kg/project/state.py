@@ -242,8 +242,8 @@ def _pid_alive(pid: int) -> bool:
 
 
 def stale_temp_files(project: Project) -> list[Path]:
-    """`.<name>.tmp-<pid>` files (and `store.tmp-<pid>` folders) under data/ and .dispute-kg/ whose
-    process is gone."""
+    """`.<name>.tmp-<pid>[-<thread>]` files (and `store.tmp-<pid>` folders) under data/ and .dispute-kg/
+    whose process is gone."""
     from pathlib import Path
 
     out = []
@@ -252,7 +252,8 @@ def stale_temp_files(project: Project) -> list[Path]:
             continue
         for folder, dirs, files in os.walk(top):
             for name in [*files, *dirs]:
-                stem, sep, pid = name.rpartition(".tmp-")
+                stem, sep, tail = name.rpartition(".tmp-")
+                pid = tail.split("-", 1)[0]
                 if sep and stem and pid.isdigit() and not _pid_alive(int(pid)):
                     out.append(Path(folder) / name)
     return out

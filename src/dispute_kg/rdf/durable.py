@@ -49,9 +49,13 @@ def fault(point: str) -> None:
 
 
 def temp_name(path: str | os.PathLike[str]) -> str:
-    """The temporary file `write_atomic` writes beside `path` (recovery knows the pattern)."""
+    """The temporary file `write_atomic` writes beside `path`: `.<name>.tmp-<pid>-<thread>`, so that two
+    threads of one process writing the same file (readers refreshing the query index) never share one;
+    recovery reads the pid from it."""
+    import _thread  # not threading: the quick route writes the query index and imports little
+
     folder, name = os.path.split(os.fspath(path))
-    return os.path.join(folder, f".{name}.tmp-{os.getpid()}")
+    return os.path.join(folder, f".{name}.tmp-{os.getpid()}-{_thread.get_ident()}")
 
 
 def fsync_dir(folder: str | os.PathLike[str]) -> None:
