@@ -197,3 +197,20 @@ def chromium() -> Iterator[object]:
             yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def stub_server(handler: type) -> Iterator[str]:
+    """A standard-library HTTP server on a free loopback port, answering with `handler` (a
+    BaseHTTPRequestHandler a test writes to misbehave on purpose); yield its `/sparql` URL."""
+    import http.server
+    import threading
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/sparql"
+    finally:
+        server.shutdown()
+        server.server_close()

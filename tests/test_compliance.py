@@ -24,22 +24,22 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory):
         yield selector
 
 
-@pytest.fixture(scope="session")
-def remote(built_project: Path, oxigraph_server: str) -> str:
-    """The remote store, loaded from the built project with `dispute-kg push` (a real CLI process)."""
-    result = run_cli("--project", str(built_project), "push", "--to", oxigraph_server)
+def pushed(project: Path, selector: str) -> str:
+    """`selector`'s store, loaded from the built project with `dispute-kg push` (a real CLI process)."""
+    result = run_cli("--project", str(project), "push", "--to", selector)
     assert result.returncode == 0, result.stderr + result.stdout
     assert "every graph's triple count matches" in result.stdout
-    return oxigraph_server
+    return selector
+
+
+@pytest.fixture(scope="session")
+def remote(built_project: Path, oxigraph_server: str) -> str:
+    return pushed(built_project, oxigraph_server)
 
 
 @pytest.fixture(scope="session")
 def virtuoso(built_project: Path, virtuoso_server: str) -> str:
-    """Virtuoso, loaded from the built project with `dispute-kg push` (a real CLI process)."""
-    result = run_cli("--project", str(built_project), "push", "--to", virtuoso_server)
-    assert result.returncode == 0, result.stderr + result.stdout
-    assert "every graph's triple count matches" in result.stdout
-    return virtuoso_server
+    return pushed(built_project, virtuoso_server)
 
 
 @pytest.fixture(scope="session")

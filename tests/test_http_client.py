@@ -7,14 +7,13 @@ import hashlib
 import http.server
 import json
 import socket
-import threading
 import time
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
 from conftest import run_cli
-from servers import oxigraph_serve
+from servers import oxigraph_serve, stub_server
 
 from dispute_kg.errors import BackendUnavailable, InputError, QueryTimeout
 from dispute_kg.rdf.terms import iri, literal
@@ -108,18 +107,14 @@ class Stub(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def stub():
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stub)
-    srv.daemon_threads = True
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
     Stub.seen = []
+    with stub_server(Stub) as url:
 
-    def start(mode: str) -> str:
-        Stub.mode = mode
-        return f"http://127.0.0.1:{srv.server_address[1]}/sparql"
+        def start(mode: str) -> str:
+            Stub.mode = mode
+            return url
 
-    yield start
-    srv.shutdown()
-    srv.server_close()
+        yield start
 
 
 def client(url: str, **policy) -> SparqlClient:

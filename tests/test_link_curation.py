@@ -12,13 +12,12 @@ import http.server
 import json
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
 from conftest import run_cli, tree_hash
-from servers import free_port, oxigraph_process
+from servers import free_port, oxigraph_process, stub_server
 
 from dispute_kg import links as wd
 from dispute_kg.errors import InputError
@@ -149,17 +148,13 @@ class Stub(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def stub():
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stub)
-    srv.daemon_threads = True
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    with stub_server(Stub) as url:
 
-    def start(body: bytes, content_type: str) -> str:
-        Stub.body, Stub.content_type = body, content_type
-        return f"http://127.0.0.1:{srv.server_address[1]}/sparql"
+        def start(body: bytes, content_type: str) -> str:
+            Stub.body, Stub.content_type = body, content_type
+            return url
 
-    yield start
-    srv.shutdown()
-    srv.server_close()
+        yield start
 
 
 HTML = b"<!doctype html><html><body><h1>Maintenance</h1></body></html>"

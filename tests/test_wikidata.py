@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.server
 import json
 import re
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import ClassVar
 
 import pytest
 from conftest import ROOT, run_cli
-from servers import free_port, oxigraph_process
+from servers import free_port, oxigraph_process, stub_server
 
 from dispute_kg import links as wd
 from dispute_kg.errors import BackendUnavailable, InputError
@@ -220,19 +219,14 @@ class Flaky(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def flaky():
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
-    srv.daemon_threads = True
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
     Flaky.seen = []
+    with stub_server(Flaky) as url:
 
-    def start(*script: str) -> str:
-        Flaky.script = list(script)
-        return f"http://127.0.0.1:{srv.server_address[1]}/sparql"
+        def start(*script: str) -> str:
+            Flaky.script = list(script)
+            return url
 
-    yield start
-    srv.shutdown()
-    srv.server_close()
+        yield start
 
 
 def test_429_honours_retry_after_then_gives_up(flaky):

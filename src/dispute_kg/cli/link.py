@@ -27,6 +27,13 @@ _author_option = click.option("--author", default=None, metavar="IRI",
 _author_label_option = click.option("--author-label", default="", metavar="NAME", help="The curator's name.")
 
 
+def _live_options(f):  # type: ignore[no-untyped-def]
+    """The options of every subcommand that may ask a live endpoint, in the order --help lists them."""
+    for option in reversed((_endpoint_option, _offline_option, _timeout_option, _retries_option, _backoff_option)):
+        f = option(f)
+    return f
+
+
 def _log(msg: str) -> None:
     click.echo(f"  {msg}", err=True)
 
@@ -117,11 +124,7 @@ def _decide(ctx: Context, decisions, author, author_label, endpoint, offline, dr
 @_author_option
 @_author_label_option
 @click.option("--note", default="", help="Why (kept in the record).")
-@_endpoint_option
-@_offline_option
-@_timeout_option
-@_retries_option
-@_backoff_option
+@_live_options
 @pass_ctx
 def accept(ctx: Context, entity: str, item: str, author: str | None, author_label: str, note: str,
            endpoint: str | None, offline: bool, timeout: float, retries: int, backoff: float) -> None:
@@ -162,11 +165,7 @@ def reject(ctx: Context, entity: str, item: str, author: str | None, author_labe
 @_author_option
 @_author_label_option
 @click.option("--dry-run", is_flag=True, help="Verify every decision; write nothing.")
-@_endpoint_option
-@_offline_option
-@_timeout_option
-@_retries_option
-@_backoff_option
+@_live_options
 @pass_ctx
 def import_(ctx: Context, file: Path, author: str | None, author_label: str, dry_run: bool, endpoint: str | None,
             offline: bool, timeout: float, retries: int, backoff: float) -> None:

@@ -98,6 +98,23 @@ LINKS_HEADER = """# Links from dispute-kg entities to Wikidata items: skos:exact
 """
 
 
+def _iri(v: str) -> str:
+    return f"<{v}>"
+
+
+def _double(v: object) -> str:
+    return f'"{float(v):.2f}"^^xsd:double'
+
+
+# The optional slots of a record between its object and its tool, in the order they are written: the
+# attribute, its SSSOM property and how its value is written. A slot left empty (or None) is left out.
+_OPTIONAL = (("object_label", "object_label", _esc), ("justification", "mapping_justification", _term),
+             ("confidence", "confidence", _double), ("author_id", "author_id", _iri),
+             ("author_label", "author_label", _esc), ("reviewer_id", "reviewer_id", _iri),
+             ("match_string", "match_string", _esc), ("subject_match_field", "subject_match_field", _term),
+             ("object_match_field", "object_match_field", _term), ("similarity_score", "similarity_score", _double))
+
+
 def _body(r: Record, node: str, label: str) -> str:
     target = "sssom:NoTermFound" if r.pending else f"wd:{qid(r.object)}"
     lines = [f"<{node}> a sssom:Mapping",
@@ -108,25 +125,11 @@ def _body(r: Record, node: str, label: str) -> str:
     if r.predicate_modifier:
         lines.append(f"sssom:predicate_modifier {_esc(r.predicate_modifier)}")
     lines.append(f"sssom:object_id {target}")
-    if r.object_label:
-        lines.append(f"sssom:object_label {_esc(r.object_label)}")
-    lines.append(f"sssom:mapping_justification {_term(r.justification)}")
-    if r.confidence is not None:
-        lines.append(f'sssom:confidence "{float(r.confidence):.2f}"^^xsd:double')
-    if r.author_id:
-        lines.append(f"sssom:author_id <{r.author_id}>")
-    if r.author_label:
-        lines.append(f"sssom:author_label {_esc(r.author_label)}")
-    if r.reviewer_id:
-        lines.append(f"sssom:reviewer_id <{r.reviewer_id}>")
-    if r.match_string:
-        lines.append(f"sssom:match_string {_esc(r.match_string)}")
-    if r.subject_match_field:
-        lines.append(f"sssom:subject_match_field {_term(r.subject_match_field)}")
-    if r.object_match_field:
-        lines.append(f"sssom:object_match_field {_term(r.object_match_field)}")
+    for attr, prop, write in _OPTIONAL:
+        value = getattr(r, attr)
+        if value is not None and value != "":
+            lines.append(f"sssom:{prop} {write(value)}")
     if r.similarity_score is not None:
-        lines.append(f'sssom:similarity_score "{float(r.similarity_score):.2f}"^^xsd:double')
         lines.append('sssom:similarity_measure "rapidfuzz ratio of case- and diacritic-folded names"')
     lines.append(f"sssom:mapping_tool {_esc(r.tool)}")
     if r.tool_version:
