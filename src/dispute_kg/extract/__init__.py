@@ -13,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
 from ..project.folder import Project
+from ..rdf.durable import write_atomic
 from ..rdf.namespaces import source_iri
 from .candidates import Candidate, block, header, triples
 
@@ -97,7 +97,7 @@ def remember_rejections(project: Project, stem: str, keys: list[str]) -> None:
     with open(path.with_name(f".{path.name}.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         known = load_rejections(project, stem) | set(keys)
-        _write_atomic(path, json.dumps({"rejected": sorted(known)}, indent=1) + "\n")
+        write_atomic(path, json.dumps({"rejected": sorted(known)}, indent=1) + "\n")
 
 
 def extract(project: Project, stem: str) -> Draft:
@@ -130,8 +130,8 @@ def write_draft(project: Project, draft: Draft, out: Path | None = None, *, forc
                              "overwrite it")
     turtle = draft.turtle()
     data = {**draft.to_dict(), "turtle_sha256": hashlib.sha256(turtle.encode("utf-8")).hexdigest()}
-    _write_atomic(meta, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
-    _write_atomic(path, turtle)
+    write_atomic(meta, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    write_atomic(path, turtle)
     return path
 
 
@@ -143,13 +143,6 @@ def load_draft(project: Project, stem: str) -> Draft:
     text, _ = source_meta(project, stem)
     return Draft(stem, text, data.get("published", ""), [Candidate.from_dict(c) for c in data["candidates"]],
                  data.get("rejected", 0), data.get("reconciliation", []))
-
-
-def _write_atomic(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(content, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 __all__ = ["Draft", "extract", "load_draft", "remember_rejections", "write_draft"]

@@ -75,7 +75,7 @@ def fsync_dir(folder: str | os.PathLike[str]) -> None:
 def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, point: str = "write") -> None:
     """Replace `path` with `data` in one step: a temporary file in the same folder, fsync, rename,
     fsync of the folder. A reader sees the old bytes or the new ones, never a mix, and a crash leaves
-    at worst a `.<name>.tmp-<pid>` file that recovery removes. `point` names the fault points."""
+    at worst a `.<name>.tmp-<pid>-<thread>` file that recovery removes. `point` names the fault points."""
     if isinstance(data, str):
         data = data.encode("utf-8")
     path = os.fspath(path)
