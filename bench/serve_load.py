@@ -201,6 +201,8 @@ def main() -> None:
             "Ratio: dispute-kg requests/s over Oxigraph's. Oxigraph runs every request; dispute-kg answers a "
             "repeated stored query from the answers it keeps for the current store generation, unless the "
             "request says `Cache-Control: no-cache`.\n\n" + "\n".join(lines))
+    load = ", ".join(f"{x:.1f}" for x in __import__("os").getloadavg())
+    body += f"\n\nLoad average when the run ended (1, 5, 15 min): {load}."
     print("\n" + body)
     if not args.no_write:
         from results import write_section
