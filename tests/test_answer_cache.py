@@ -130,3 +130,18 @@ def test_what_is_never_kept(built_copy: Path, tmp_path: Path) -> None:
             assert status == 200 and "Cache-Status" not in headers
     finally:
         memory.close()
+
+
+def test_many_distinct_requests_stay_within_the_budget() -> None:
+    """A client varying parameters and Accept headers evicts old answers; memory stays at the budget."""
+    from dispute_kg.http.cache import AnswerCache
+
+    cache = AnswerCache(200_000)
+    for i in range(5_000):
+        key = ("claims", b"digest", (("state", "x" * 1000 + str(i)),), 10, None, "a/b;q=" + str(i) * 50)
+        cache.put("7", key, 200, "application/json", b"{}", [])
+        assert cache.size <= cache.budget
+    assert 0 < len(cache.entries) < 5_000 and cache.get("7", key) is not None
+    assert cache.get("8", key) is None  # another generation sees nothing of this one
+    cache.put("8", ("other",), 200, "application/json", b"{}", [])
+    assert list(cache.entries) == [("other",)]

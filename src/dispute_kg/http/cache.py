@@ -11,6 +11,9 @@ trip and the engine's time; this cache answers a repeat from memory instead. Wha
   SERVICE clause, decided on rdflib's algebra of the query (`policy.volatile`), once per query text;
 - errors, and bodies over a tenth of the budget.
 
+The budget counts each entry's body, key and a fixed overhead, so a client sending many distinct small
+requests (other parameters, other Accept headers) evicts older answers rather than growing the process.
+
 Every answer carries an `ETag` (generation and body digest) and `Cache-Control: no-cache`, so a client may
 keep it but must revalidate; `If-None-Match` with that tag is answered 304. A request with
 `Cache-Control: no-cache` (or `Pragma: no-cache`) is run afresh. `Cache-Status` (RFC 9211) says whether the
@@ -36,6 +39,14 @@ class Entry:
     body: bytes
     headers: tuple[tuple[str, str], ...]
     etag: str
+    cost: int  # bytes counted against the budget: the body, the key and a fixed overhead
+
+
+OVERHEAD = 512  # an entry's objects beyond its body and key, roughly: small answers still count
+
+
+def key_cost(key: tuple[Any, ...]) -> int:
+    return sum(len(str(part)) for part in key)
 
 
 class AnswerCache:
@@ -64,8 +75,9 @@ class AnswerCache:
     def put(self, generation: str, key: tuple[Any, ...], status: int, content_type: str, body: bytes,
             headers: list[tuple[str, str]]) -> Entry:
         digest = hashlib.blake2b(body, digest_size=12).hexdigest()
-        entry = Entry(status, content_type, body, tuple(headers), f'"{generation}-{digest}"')
-        if len(body) > self.budget // 10:
+        entry = Entry(status, content_type, body, tuple(headers), f'"{generation}-{digest}"',
+                      len(body) + key_cost(key) + OVERHEAD)
+        if entry.cost > self.budget // 10:
             return entry
         with self.lock:
             if generation != self.generation:
@@ -73,12 +85,12 @@ class AnswerCache:
                 self.size, self.generation = 0, generation
             old = self.entries.pop(key, None)
             if old is not None:
-                self.size -= len(old.body)
+                self.size -= old.cost
             self.entries[key] = entry
-            self.size += len(body)
+            self.size += entry.cost
             while self.size > self.budget and self.entries:
                 _, dropped = self.entries.popitem(last=False)
-                self.size -= len(dropped.body)
+                self.size -= dropped.cost
         return entry
 
 
