@@ -216,3 +216,29 @@ def test_check_finds_an_inconsistency_on_the_remote_store(project_copy: Path, tm
         assert result.returncode == 1, result.stdout + result.stderr
         assert "FAIL owl-consistency: 1 violation(s)" in result.stdout
         assert "cax-dw: <https://w3id.org/dispute-kg/id/state/japan>" in result.stdout
+
+
+@pytest.mark.parametrize("server", ["sparql", "virtuoso"])
+def test_a_source_text_longer_than_a_graph_store_sniffs_is_loaded_whole(servers: dict[str, str], server: str) -> None:
+    """A literal of 80 KB (a long source's full text) on one N-Triples line: Virtuoso's graph store refuses such a
+    body as text/plain, so the backend sends that triple by SPARQL Update; every triple arrives, the literal whole."""
+    from dispute_kg.rdf.terms import iri, literal
+
+    graph = "https://w3id.org/dispute-kg/graph/test/long-text.txt"
+    text = "".join(f"Island {i} lies in unit {i}. " for i in range(3000))
+    assert len(text) > 80_000
+    subject = iri("https://w3id.org/dispute-kg/id/source/long")
+    quads = [(subject, iri("https://w3id.org/dispute-kg/def#text"), literal(text), iri(graph))]
+    quads += [(iri(f"https://w3id.org/dispute-kg/id/x/{i}"), iri("http://www.w3.org/2000/01/rdf-schema#label"),
+               literal(f"x {i}"), iri(graph)) for i in range(3)]
+    store = open_store(servers[server])
+    try:
+        store.add_quads(quads)
+        rows = store.query(f"SELECT (STRLEN(?t) AS ?n) (COUNT(*) AS ?all) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o "
+                           f"OPTIONAL {{ ?s <https://w3id.org/dispute-kg/def#text> ?t }} }} }} GROUP BY ?t "
+                           "ORDER BY DESC(?n)").rows
+        assert int(rows[0]["n"]["value"]) == len(text)
+        assert sum(int(r["all"]["value"]) for r in rows) == 4
+    finally:
+        store.update(f"DROP SILENT GRAPH <{graph}>")
+        store.close()

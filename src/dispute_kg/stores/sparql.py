@@ -37,6 +37,7 @@ from .http_client import Auth, HttpClient, RetryPolicy, SparqlClient
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_RETRIES = 2
 BATCH = 5000
+LONG_LINE = 16 * 1024  # bytes of one N-Triples line beyond which a triple is sent by SPARQL Update
 
 
 def bind_values(sparql: str, bindings: Mapping[str, Term] | None) -> str:
@@ -160,11 +161,37 @@ class SparqlStore:
 
     def add_graph_batch(self, graph: str | None, quads: list[QuadTerms]) -> None:
         body = ntriples(quads)
+        if self.gsp_url and self.update_url and max(map(len, body.splitlines()), default=0) > LONG_LINE:
+            # A graph store may judge a body's type from its first bytes, and one over-long line (a source's
+            # full text as a literal) leaves it nothing to judge by: Virtuoso 7 then refuses the body as
+            # text/plain. SPARQL Update carries such triples; the rest still go by the graph store.
+            bnodes = any(t["type"] == "bnode" for q in quads for t in q[:3])
+            long = [q for q in quads if bnodes or len(ntriples([q])) > LONG_LINE]
+            rest = [] if bnodes else [q for q in quads if len(ntriples([q])) <= LONG_LINE]
+            if rest:
+                self._request("POST", self._gsp_target(graph), ntriples(rest), "application/n-triples")
+            if bnodes:
+                self._insert(graph, long)
+                return
+            group: list[QuadTerms] = []
+            size = 0
+            for q in long:  # a few MB per update, however many long literals the batch holds
+                group.append(q)
+                size += len(ntriples([q]))
+                if size > 4 * 1024 * 1024:
+                    self._insert(graph, group)
+                    group, size = [], 0
+            if group:
+                self._insert(graph, group)
+            return
         if self.gsp_url:
             url = self._gsp_target(graph)
             self._request("POST", url, body, "application/n-triples")
             return
-        text = body.decode("utf-8")
+        self._insert(graph, quads)
+
+    def _insert(self, graph: str | None, quads: list[QuadTerms]) -> None:
+        text = ntriples(quads).decode("utf-8")
         target = f"GRAPH {term_text(iri(graph))} {{\n{text}}}" if graph else text
         if any(t["type"] == "bnode" for q in quads for t in q[:3]):
             # SPARQL 1.1 lets INSERT DATA hold blank nodes, but some engines (Virtuoso 7) refuse them in a
