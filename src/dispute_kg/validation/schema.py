@@ -130,8 +130,20 @@ def _read_compiled(project: Project, key: str) -> dict | None:
     return data
 
 
+_COMPILED: dict[str, dict] = {}
+
+
 def compile_schema(project: Project, key: str | None = None) -> dict:
-    """Read the ontology and shapes and compile them into plain data (see the module's docstring)."""
+    """Read the ontology and shapes and compile them into plain data (see the module's docstring);
+    once per process for given files (the key names their content), as builds of copies of one
+    project (the tests') compile the same files."""
+    key = key or schema_key(project)
+    if key not in _COMPILED:
+        _COMPILED[key] = _compile(project, key)
+    return _COMPILED[key]
+
+
+def _compile(project: Project, key: str) -> dict:
     from ..rdf.files import read_quads
     from .shacl import load_shapes
     from .shacl_store import Unsupported, compile_shapes
@@ -161,7 +173,7 @@ def compile_schema(project: Project, key: str | None = None) -> dict:
         checks = None  # validation then runs pyshacl on the shapes
     ontology = ox.serialize([ox.Triple(s, p, o) for s, p, o in triples],
                             format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
-    return {"format": FORMAT, "key": key or schema_key(project), "ontology": ontology, "defined": defined,
+    return {"format": FORMAT, "key": key, "ontology": ontology, "defined": defined,
             "used": used, "derived": derived, "vocabularies": vocabularies, "qc_checks": qc_checks,
             "paths": ShapePaths(shapes).to_data(), "checks": checks}
 
