@@ -1,11 +1,12 @@
-"""The click-free `query run` route: what it accepts, and that it answers exactly as the click CLI does."""
+"""The click-free `query run` and `validate` route: what it accepts, and that it answers exactly as the
+click CLI does (for `validate`, tests/test_compiled_schema.py runs both routes)."""
 
 from __future__ import annotations
 
 import pytest
 from conftest import run_cli
 
-from dispute_kg.cli.fastpath import Plan, parse
+from dispute_kg.cli.fastpath import Plan, ValidatePlan, parse
 
 
 @pytest.mark.parametrize("argv,expected", [
@@ -17,6 +18,26 @@ from dispute_kg.cli.fastpath import Plan, parse
 ])
 def test_plain_query_run_is_parsed(argv, expected):
     assert parse(argv) == expected
+
+
+@pytest.mark.parametrize("argv,expected", [
+    (["validate", "a.ttl"], ValidatePlan(["a.ttl"])),
+    (["--project", "/x", "validate", "a.ttl", "--strict", "b.nt", "--format", "json"],
+     ValidatePlan(["a.ttl", "b.nt"], "json", True, "/x")),
+    (["validate", "--format", "ttl", "a.ttl"], ValidatePlan(["a.ttl"], "ttl")),
+])
+def test_plain_validate_is_parsed(argv, expected):
+    assert parse(argv) == expected
+
+
+@pytest.mark.parametrize("argv", [
+    ["validate"], ["validate", "--help"], ["validate", "a.ttl", "--help"], ["validate", "--format", "xml", "a.ttl"],
+    ["validate", "--format"], ["validate", "--format=json", "a.ttl"], ["validate", "-", "a.ttl"],
+    ["validate", "--", "a.ttl"], ["validate", ""], ["-s", "memory:", "validate", "a.ttl"],
+    ["--traceback", "validate", "a.ttl"], ["validate", "a.ttl", "--debug"],
+])
+def test_validate_with_anything_else_goes_to_click(argv):
+    assert parse(argv) is None
 
 
 @pytest.mark.parametrize("argv", [

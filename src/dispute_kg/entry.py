@@ -1,4 +1,4 @@
-"""The `dispute-kg` entry point: the click-free route for a plain `query run`, click for the rest.
+"""The `dispute-kg` entry point: the click-free route for a plain `query run` or `validate`, click for the rest.
 
 Both routes end in `errors.report`, so a failure prints the same line and exits with the same code.
 """

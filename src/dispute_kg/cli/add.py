@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from .common import Context, cli, pass_ctx
-from .validate import FORMATS, _emit, _finish
+from .fastpath import emit_validation, finish_validation
+from .validate import FORMATS
 
 
 @cli.command("add")
@@ -39,8 +40,8 @@ def add_cmd(ctx: Context, files: tuple[Path, ...], agent: str | None, note: str 
         mirror = sparql_mirror(open_store(ctx.store, project=project))
     report, addition = add(project, list(files), agent=agent, note=note, strict=strict, mirror=mirror)
     if addition is None:
-        _emit(report, fmt)
-        _finish(report)
+        emit_validation(report, fmt)
+        finish_validation(report)
         return
     if fmt == "json":
         data = json.loads(report.to_json())

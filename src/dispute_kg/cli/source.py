@@ -9,7 +9,8 @@ import click
 
 from ..rdf.namespaces import shorten
 from .common import HTTP_URL, Context, cli, pass_ctx
-from .validate import FORMATS, _emit, _finish
+from .fastpath import emit_validation, finish_validation
+from .validate import FORMATS
 
 
 @cli.group("source")
@@ -40,8 +41,8 @@ def source_add(ctx: Context, text_file: Path, title: str, published: str, publis
     report, addition = add_source(project, text_file, title=title, published=published, publisher=publisher,
                                   url=url, slug=slug, agent=agent, note=note)
     if addition is None:
-        _emit(report, fmt)
-        _finish(report)
+        emit_validation(report, fmt)
+        finish_validation(report)
         return
     click.echo(f"registered {addition.files[0]} as <https://w3id.org/dispute-kg/id/source/"
                f"{Path(addition.files[0]).stem}> ({len(text_file.read_bytes())} bytes, "

@@ -7,30 +7,9 @@ from pathlib import Path
 import click
 
 from .common import Context, cli, pass_ctx
+from .fastpath import emit_validation, finish_validation
 
 FORMATS = click.Choice(["text", "json", "ttl"])
-
-
-def _emit(report, fmt: str) -> None:
-    if fmt == "json":
-        click.echo(report.to_json())
-    elif fmt == "ttl":
-        click.echo(report.to_turtle(), nl=False)
-    else:
-        click.echo(report.to_text(), nl=False)
-
-
-def _finish(report) -> None:
-    """Exit 1 on violations, 2 on unreadable input (the report itself went to stdout)."""
-    from ..errors import CheckFailed, InputError
-
-    if report.exit_code == 2:
-        first = next((p for p in report.problems if p.stage == "parse"), None)
-        where = f"{first.where()}: " if first and first.where() else ""
-        raise InputError(where + (first.message if first else "unreadable input"))
-    if report.exit_code:
-        raise CheckFailed(f"refused: {len(report.errors)} violation(s)"
-                          + (f", {len(report.warnings)} warning(s) (--strict)" if report.strict else ""))
 
 
 @cli.command("validate")
@@ -52,5 +31,5 @@ def validate_cmd(ctx: Context, files: tuple[Path, ...], fmt: str, strict: bool) 
     project: Project = ctx.project_obj()
     with KnowledgeGraph.open(project=project) as kg:  # builds if stale; holds the store generation it reads
         report = kg.validate(list(files), strict=strict)
-    _emit(report, fmt)
-    _finish(report)
+    emit_validation(report, fmt)
+    finish_validation(report)

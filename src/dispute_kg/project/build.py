@@ -22,6 +22,7 @@ from ..query import search
 from ..query.index import refresh as refresh_index
 from ..rdf.files import read_quads
 from ..rdf.namespaces import DEF, INFERRED_GRAPH, file_graph, source_iri
+from ..validation.schema import write_compiled
 from .folder import Project
 from .state import MANIFEST, copy_store, fault, new_generation, publish, recover, write_atomic, writer_lock
 
@@ -173,11 +174,13 @@ def build(project: Project, *, force: bool = False,
                 republish(project, manifest, point="build")
             else:
                 refresh_index(project)  # a stored query may have changed; the store has not
+            write_compiled(project)  # a build from before the compiled schema existed lacks it
             return report
         generation, report = build_generation(project, progress=progress, stat_signature=stat_signature,
                                               fingerprint=fingerprint)
         publish(project, generation, point="build")
         refresh_index(project)
+        write_compiled(project)
         search.refresh(project)
         return report
 

@@ -53,13 +53,15 @@ def _prefix(namespace: str) -> str:
     return next((p for p, n in PREFIXES.items() if n == namespace), "time" if namespace == TIME else namespace)
 
 
-def unknown_term(iri: str, also_known: frozenset[str] | set[str] = frozenset()) -> tuple[str, str, str] | None:
+def unknown_term(iri: str, also_known: frozenset[str] | set[str] = frozenset(),
+                 terms: dict[str, frozenset[str]] | None = None) -> tuple[str, str, str] | None:
     """For an IRI in one of these vocabularies that the vocabulary does not define: its CURIE, the
     vocabulary's name and a hint naming the closest defined term ("" if none is close). None otherwise.
-    `also_known` holds full IRIs to accept anyway (terms the project's own ontology uses)."""
+    `also_known` holds full IRIs to accept anyway (terms the project's own ontology uses); `terms`, the
+    lists `defined_terms` returns, read from elsewhere (the compiled schema) to spare importing rdflib."""
     if iri in also_known:
         return None
-    for namespace, names in defined_terms().items():
+    for namespace, names in (terms if terms is not None else defined_terms()).items():
         if not iri.startswith(namespace):
             continue
         local = iri[len(namespace):]

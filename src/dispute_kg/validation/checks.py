@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
-from ..query.headers import read_header
 from ..rdf.terms import Term
 from ..stores.base import Store
 
@@ -23,18 +22,29 @@ class CheckResult:
 
 
 def check_summary(path: Path) -> str:
-    header, _ = read_header(path.read_text(encoding="utf-8"), f"queries/checks/{path.name}")
+    return summary_of(path.read_text(encoding="utf-8"), path.name)
+
+
+def summary_of(text: str, file_name: str) -> str:
+    """The `summary` of a check's `#+` header (yaml is imported here only)."""
+    from ..query.headers import read_header
+
+    header, _ = read_header(text, f"queries/checks/{file_name}")
     return str(header.get("summary", ""))
 
 
 def run_check(store: Store, path: Path) -> CheckResult:
     text = path.read_text(encoding="utf-8")
-    header, _ = read_header(text, f"queries/checks/{path.name}")
+    return run_check_text(store, path.stem, summary_of(text, path.name), text, path.name)
+
+
+def run_check_text(store: Store, name: str, summary: str, text: str, file_name: str) -> CheckResult:
+    """Run one check already read (its name, header summary and query text)."""
     try:
         result = store.query(text)
     except InputError as exc:
-        raise InputError(str(exc), path=f"queries/checks/{path.name}", line=exc.line, column=exc.column) from None
-    return CheckResult(path.stem, str(header.get("summary", "")), result.rows)
+        raise InputError(str(exc), path=f"queries/checks/{file_name}", line=exc.line, column=exc.column) from None
+    return CheckResult(name, summary, result.rows)
 
 
 def run_checks(store: Store, paths: list[Path]) -> list[CheckResult]:

@@ -207,16 +207,14 @@ class Delta:
 
 def read_inputs(inputs: Any, project: Project) -> tuple[Delta | None, list[Problem]]:
     """Parse paths (or take an rdflib graph); located parse problems when any input is unreadable."""
-    import rdflib
-
-    from ..rdf.convert import rdflib_to_ox as to_oxigraph
-
     problems: list[Problem] = []
     triples: list[Triple] = []
     files: list[InputFile] = []
     h = hashlib.sha256()
     names: list[str] = []
-    if isinstance(inputs, rdflib.Graph):
+    if not isinstance(inputs, str | os.PathLike | list | tuple):  # an rdflib graph (rdflib imported only then)
+        from ..rdf.convert import rdflib_to_ox as to_oxigraph
+
         for s, p, o in inputs:
             triples.append((to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)))
         h.update(inputs.serialize(format="nt", encoding="utf-8"))
@@ -409,7 +407,7 @@ def _standard_term_problem(s: Any, p: Any, term: Any, schema: Schema, loc: Locat
     """A term from a reused vocabulary (SKOS, PROV-O, ...) that the vocabulary does not define."""
     from ..rdf.vocabularies import unknown_term
 
-    found = unknown_term(term.value, schema.used_terms)
+    found = unknown_term(term.value, schema.used_terms, schema.vocabulary_terms)
     key = (s.value if isinstance(s, ox.NamedNode) else str(s), term.value)
     if found is None or key in seen:
         return None

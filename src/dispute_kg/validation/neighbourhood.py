@@ -22,18 +22,30 @@ class View:
     def __init__(self, store: ox.Store | None) -> None:
         self.store = store
         self.local = ox.Store()
+        # the walks ask for the same pattern many times (each changed triple, each shape's path);
+        # the store does not change while a validation reads it, the local triples only by add_local
+        self._memo: dict[tuple[Any, Any, Any], frozenset[Triple]] = {}
 
     def add_local(self, triples: Iterable[Triple]) -> None:
         self.local.extend([ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in triples])
+        self._memo.clear()
 
-    def match(self, s: Any = None, p: Any = None, o: Any = None) -> set[Triple]:
-        out: set[Triple] = set()
-        if self.store is not None:
-            for q in self.store.quads_for_pattern(s, p, o, None):
-                out.add((q.subject, q.predicate, q.object))
-        for q in self.local.quads_for_pattern(s, p, o, None):
-            out.add((q.subject, q.predicate, q.object))
-        return out
+    def match(self, s: Any = None, p: Any = None, o: Any = None) -> frozenset[Triple]:
+        key = (s, p, o)
+        found = self._memo.get(key)
+        if found is None:
+            out: set[Triple] = set()
+            if self.store is not None:
+                out.update((q.subject, q.predicate, q.object) for q in self.store.quads_for_pattern(s, p, o, None))
+            out.update((q.subject, q.predicate, q.object) for q in self.local.quads_for_pattern(s, p, o, None))
+            found = self._memo[key] = frozenset(out)
+        return found
+
+    def exists(self, s: Any = None, p: Any = None, o: Any = None) -> bool:
+        """Whether the store or the local triples hold a triple matching the pattern."""
+        if self.store is not None and next(iter(self.store.quads_for_pattern(s, p, o, None)), None) is not None:
+            return True
+        return next(iter(self.local.quads_for_pattern(s, p, o, None)), None) is not None
 
     def in_store(self, t: Triple, graph: Any = None) -> bool:
         if self.store is None:
@@ -81,12 +93,6 @@ def _superclasses(schema: Schema) -> dict[str, set[str]]:
 
 def local_closure(schema: Schema, view: View, delta_triples: list[Triple]) -> tuple[list[Triple], list[str]]:
     """The new OWL 2 RL entailments of the input: owlrl over ontology + input + its nodes' edges."""
-    import rdflib
-
-    from ..rdf.convert import ox_to_rdflib as to_rdflib
-    from ..rdf.convert import rdflib_to_ox as to_oxigraph
-    from ..reasoning.closure import ERROR_NS, keep
-
     expanded: set[Any] = set()
     widened: set[Any] = set()
     graph_triples: set[Triple] = set(delta_triples)
@@ -99,6 +105,12 @@ def local_closure(schema: Schema, view: View, delta_triples: list[Triple]) -> tu
         fast = _rules_closure(schema, view, frontier, graph_triples)
         if fast is not None:
             return fast, []
+    import rdflib  # owlrl's route only
+
+    from ..rdf.convert import ox_to_rdflib as to_rdflib
+    from ..rdf.convert import rdflib_to_ox as to_oxigraph
+    from ..reasoning.closure import ERROR_NS, keep
+
     for _round in range(4):
         for node in frontier - expanded:
             graph_triples |= view.match(node, None, None)
@@ -214,12 +226,14 @@ def gather(schema: Schema, view: View, focus: set[Any]) -> set[Triple]:
     for f in focus:
         own = view.match(f, None, None)
         out |= own
-        incoming = view.match(None, None, f)
+        # only the predicates of sh:targetObjectsOf decide which shapes target a node by its incoming
+        # edges; a node such as a state has thousands of other incoming edges, which need not be read
+        incoming = {p for p in paths.objects_of if view.exists(None, ox.NamedNode(p), f)}
         types = {o.value for _, p, o in own if p == RDF_TYPE and isinstance(o, ox.NamedNode)}
         for _, _, o in own:
             types_of(o)
         typed.add(f)
-        shapes = paths.shapes_for(types, {p.value for _, p, _ in own}, {p.value for _, p, _ in incoming},
+        shapes = paths.shapes_for(types, {p.value for _, p, _ in own}, incoming,
                                   f.value if isinstance(f, ox.NamedNode) else "", supers)
         memo: set[tuple[int, Any]] = set()
         for shape in shapes:

@@ -164,7 +164,7 @@ def _validate_graph(project: Project, schema: Schema, delta: Delta, loc: Locator
     problems += check_consistency(schema, data, focus, inferred, errors, manifest.get("inconsistencies", []), loc)
     # the QC queries are a safety net: report their rows only for nodes nothing else has flagged
     flagged = {p.focus for p in problems if p.severity == "Violation"}
-    problems += [p for p in run_qc_checks(project, data, focus, loc, schema) if p.focus not in flagged]
+    problems += [p for p in run_qc_checks(data, focus, loc, schema) if p.focus not in flagged]
     problems += dup_problems
     timings["checks"] = time.perf_counter() - t
     report.problems = sorted(set(problems))

@@ -55,9 +55,9 @@ class ValidationReport:
     inferred: list[Triple] = field(default_factory=list)  # new OWL 2 RL entailments
     uninferred: list[Triple] = field(default_factory=list)  # inferred triples the input now asserts
     focus_nodes: list[str] = field(default_factory=list)
-    neighbourhood: int = 0  # triples handed to pyshacl
+    neighbourhood: int = 0  # triples the shapes were run on
     seconds: dict[str, float] = field(default_factory=dict)
-    shacl_report: Any = None  # rdflib.Graph: the sh:ValidationReport
+    shacl_report: Any = None  # rdflib.Graph: pyshacl's sh:ValidationReport, when pyshacl ran the shapes
     input_sha256: str = ""
     stopped: str = ""  # the stage after which the pipeline stopped, if it did
 
@@ -158,7 +158,9 @@ class ValidationReport:
         report = reports[0] if reports else rdflib.BNode()
         g.set((report, rdflib.RDF.type, RSH.ValidationReport))
         g.set((report, RSH.conforms, rdflib.Literal(self.conforms)))
-        for i, p in enumerate(x for x in self.problems if x.stage != "shacl" and x.severity != "Info"):
+        # the shapes' findings are in pyshacl's report when pyshacl ran them; else they are written here
+        for i, p in enumerate(x for x in self.problems if x.severity != "Info"
+                              and (x.stage != "shacl" or self.shacl_report is None)):
             r = rdflib.BNode(f"pipeline{i}")
             g.add((report, RSH.result, r))
             g.add((r, rdflib.RDF.type, RSH.ValidationResult))
@@ -170,7 +172,8 @@ class ValidationReport:
                 g.add((r, RSH.value, rdflib.Literal(p.value)))
             g.add((r, RSH.resultMessage, rdflib.Literal(p.message)))
             g.add((r, RSH.resultSeverity, RSH[p.severity]))
-            g.add((r, RSH.sourceShape, rdflib.URIRef(f"https://w3id.org/dispute-kg/shapes#pipeline-{p.stage}")))
+            g.add((r, RSH.sourceShape, rdflib.URIRef(p.shape if p.stage == "shacl" and p.shape.startswith("http")
+                                                     else f"https://w3id.org/dispute-kg/shapes#pipeline-{p.stage}")))
         return g
 
     def to_turtle(self) -> str:

@@ -4,40 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
-import rdflib
-from rdflib.namespace import SH
+from .shacl_checks import Violation
 
-from ..rdf.namespaces import shorten
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import rdflib
 
 # rdflib logs a full traceback for every literal it cannot convert ("1956-02-30"^^xsd:date). Validation
 # reports such values itself, located (the input rules; sh:datatype in `check`), so the traceback would
 # only reach the user as noise on stderr.
 logging.getLogger("rdflib.term").setLevel(logging.ERROR)
-
-
-@dataclass(frozen=True, order=True)
-class Violation:
-    focus: str
-    message: str
-    path: str = ""
-    value: str = ""
-    severity: str = "Violation"
-    shape: str = ""
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def line(self) -> str:
-        parts = [shorten(self.focus)]
-        if self.path:
-            parts.append(shorten(self.path))
-        text = " ".join(parts) + f": {self.message}"
-        if self.value and self.value not in self.message:
-            text += f" (value: {shorten(self.value)})"
-        return text
 
 
 @dataclass
@@ -52,6 +31,8 @@ class ShaclResult:
 
 
 def load_shapes(paths: Iterable[Path]) -> rdflib.Graph:
+    import rdflib
+
     shapes = rdflib.Graph()
     for path in paths:
         shapes.parse(path, format="turtle")
@@ -59,6 +40,8 @@ def load_shapes(paths: Iterable[Path]) -> rdflib.Graph:
 
 
 def _term_text(term: rdflib.term.Node | None) -> str:
+    import rdflib
+
     if term is None:
         return ""
     if isinstance(term, rdflib.BNode):
@@ -99,6 +82,8 @@ def run_shacl(data: rdflib.Graph, shapes: rdflib.Graph,
               focus_nodes: list[rdflib.URIRef] | None = None) -> ShaclResult:
     """Validate `data` (already closed under OWL 2 RL) against `shapes`."""
     import pyshacl
+    import rdflib
+    from rdflib.namespace import SH
 
     _compile_once()
     kwargs = {}

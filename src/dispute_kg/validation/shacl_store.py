@@ -13,7 +13,6 @@ path, value, severity and shape), and tests/test_shacl_store.py holds the two eq
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import pyoxigraph as ox
 import rdflib
@@ -21,7 +20,9 @@ from rdflib import RDF
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDFS, SH, XSD
 
-from .shacl import Violation
+from .shacl_checks import FOCUS_CLASS, FOCUS_GRAPH, Check, Unsupported, Violation, run_checks
+
+__all__ = ["Check", "Unsupported", "compile_shapes", "run_checks", "run_shacl_in_store"]
 
 RDF_LANGSTRING = str(RDF.langString)
 _IGNORED = {SH.name, SH.description, SH.order, SH.group, SH.defaultValue, rdflib.RDFS.comment,
@@ -32,36 +33,12 @@ _CASTABLE = {"integer", "decimal", "double", "float", "boolean", "date", "dateTi
 _TARGETS = {SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode, SH.target}
 
 
-class Unsupported(Exception):
-    """A shape uses a SHACL feature this compiler does not translate (the caller uses pyshacl)."""
-
-
-@dataclass
-class Check:
-    """One compiled constraint: the query, and how each of its rows becomes a violation."""
-
-    label: str
-    sparql: str
-    to_violations: Callable[[list[dict[str, ox.Term | None]]], list[Violation]]
-    target: str = ""
-    prefixes: str = ""
-
-
 def _nt(term: rdflib.term.Node) -> str:
     if isinstance(term, rdflib.URIRef):
         return f"<{term}>"
     if isinstance(term, rdflib.Literal):
         return term.n3()
     raise Unsupported(f"blank node {term} where a constant is expected")
-
-
-def _text(term: ox.Term | None) -> str:
-    """What pyshacl writes for a term (rdflib's str): the IRI, or a literal's lexical form."""
-    if term is None:
-        return ""
-    if isinstance(term, ox.BlankNode):
-        return "_:" + term.value
-    return term.value
 
 
 def _one(shapes: rdflib.Graph, node: rdflib.term.Node, prop: rdflib.URIRef) -> rdflib.term.Node | None:
@@ -178,10 +155,8 @@ def _property_checks(shapes: rdflib.Graph, shape: rdflib.term.Node, prop: rdflib
     message, severity, p = _message(shapes, prop), _severity(shapes, prop), _nt(path)
     shape_name = str(prop) if isinstance(prop, rdflib.URIRef) else ""
 
-    def rows_to(with_value: bool) -> Callable[[list[dict]], list[Violation]]:
-        return lambda rows: [Violation(focus=_text(r["this"]), message=message, path=str(path),
-                                       value=_text(r.get("v")) if with_value else "", severity=severity,
-                                       shape=shape_name) for r in rows]
+    def check(label: str, sparql: str, kind: str, **bounds: int | None) -> Check:
+        return Check(label, sparql, kind, message, str(path), severity, shape_name, **bounds)
 
     head = f"{prefixes}\nSELECT"
     qualified = _one(shapes, prop, SH.qualifiedValueShape)
@@ -197,24 +172,24 @@ def _property_checks(shapes: rdflib.Graph, shape: rdflib.term.Node, prop: rdflib
                       f"GROUP BY ?this }} FILTER (COALESCE(?n, 0) < {n}) }}") if n > 1 else (
                 f"{head} DISTINCT ?this WHERE {{ {target} FILTER NOT EXISTS {{ ?this {p} ?v }} }}")
             if n > 0:
-                yield Check(label, sparql, rows_to(False))
+                yield check(label, sparql, "focus")
         elif comp == SH.maxCount:
             sparql = (f"{head} ?this WHERE {{ {{ SELECT ?this (COUNT(DISTINCT ?v) AS ?n) WHERE {{ "
                       f"{target} ?this {p} ?v }} GROUP BY ?this }} "
                       f"FILTER (?n > {int(obj)}) }}")
-            yield Check(label, sparql, rows_to(False))
+            yield check(label, sparql, "focus")
         elif comp == SH.uniqueLang:
             if not bool(obj.toPython()):
                 continue
             sparql = (f"{head} ?this ?lang WHERE {{ {target} "
                       f"?this {p} ?v . FILTER (isLiteral(?v) && LANG(?v) != \"\") BIND (LCASE(LANG(?v)) AS ?lang) }} "
                       f"GROUP BY ?this ?lang HAVING (COUNT(DISTINCT ?v) > 1)")
-            yield Check(label, sparql, rows_to(False))
+            yield check(label, sparql, "focus")
         else:
             cond = _component(shapes, comp, obj, "?v")
             sparql = (f"{head} DISTINCT ?this ?v WHERE {{ {target} "
                       f"?this {p} ?v . FILTER (!COALESCE({cond}, false)) }}")
-            yield Check(label, sparql, rows_to(True))
+            yield check(label, sparql, "value")
     if qualified is not None:
         if _one(shapes, prop, SH.qualifiedValueShapesDisjoint) is not None:
             raise Unsupported("sh:qualifiedValueShapesDisjoint")
@@ -226,16 +201,8 @@ def _property_checks(shapes: rdflib.Graph, shape: rdflib.term.Node, prop: rdflib
             sparql = (f"{head} ?this ?count WHERE {{ {target} OPTIONAL {{ SELECT ?this (COUNT(DISTINCT ?v) AS ?n) "
                       f"WHERE {{ ?this {p} ?v . FILTER (COALESCE({cond}, false)) }} GROUP BY ?this }} "
                       f"BIND (COALESCE(?n, 0) AS ?count) FILTER ({' || '.join(tests)}) }}")
-
-            def qualified_rows(rows: list[dict]) -> list[Violation]:
-                out = []
-                for r in rows:
-                    n = int(r["count"].value)
-                    broken = (low is not None and n < int(low)) + (high is not None and n > int(high))
-                    out += rows_to(False)([r]) * broken
-                return out
-
-            yield Check(f"{shape} {path.n3()} sh:qualifiedValueShape", sparql, qualified_rows)
+            yield check(f"{shape} {path.n3()} sh:qualifiedValueShape", sparql, "qualified",
+                        low=None if low is None else int(low), high=None if high is None else int(high))
 
 
 def _sparql_checks(shapes: rdflib.Graph, shape: rdflib.term.Node, node: rdflib.term.Node,
@@ -250,31 +217,15 @@ def _sparql_checks(shapes: rdflib.Graph, shape: rdflib.term.Node, node: rdflib.t
     # the constraint's own SELECT, its $this joined with the shape's targets (pyshacl pre-binds it)
     sparql = f"{prefixes}\nSELECT * WHERE {{ {target} {{ {select} }} }}"
     shape_name = str(shape) if isinstance(shape, rdflib.URIRef) else ""
-
-    def to(rows: list[dict]) -> list[Violation]:
-        out, seen = [], set()
-        for r in rows:
-            if "failure" in r:
-                raise Unsupported("?failure in a SPARQL constraint")
-            key = tuple(sorted((k, str(v)) for k, v in r.items() if v is not None))
-            if key in seen:  # pyshacl keeps one result per distinct solution
-                continue
-            seen.add(key)
-            text = message
-            for var, val in r.items():
-                if val is not None:
-                    text = text.replace("{?" + var + "}", _text(val)).replace("{$" + var + "}", _text(val))
-            path = r.get("path")
-            value = r.get("value") or r["this"]
-            out.append(Violation(focus=_text(r["this"]), message=text, path=_text(path) if isinstance(
-                path, ox.NamedNode) else "", value=_text(value), severity=severity, shape=shape_name))
-        return out
-
-    yield Check(f"{shape} sh:sparql", sparql, to)
+    yield Check(f"{shape} sh:sparql", sparql, "sparql", message, "", severity, shape_name)
 
 
-def compile_shapes(shapes: rdflib.Graph) -> list[Check]:
-    """Every constraint of every shape that has targets, as one query each."""
+def compile_shapes(shapes: rdflib.Graph, *, focus_only: bool = False) -> list[Check]:
+    """Every constraint of every shape that has targets, as one query each.
+
+    With `focus_only`, each shape's targets are narrowed to the nodes typed FOCUS_CLASS in the named
+    graph FOCUS_GRAPH, as pyshacl's `focus_nodes` narrows them; the queries then read the data from the
+    default graph alone (run them without the union default graph), where the focus list is invisible."""
     checks: list[Check] = []
     nodes = {s for t in _TARGETS for s in shapes.subjects(t, None)}
     for shape in sorted(nodes, key=str):
@@ -288,7 +239,8 @@ def compile_shapes(shapes: rdflib.Graph) -> list[Check]:
                                                     *shapes.objects(shape, SH.target)]]
         prefix_text = "\n".join(sorted({line for d in declared for line in d.split("\n") if line}))
         # pyshacl validates each focus node once, however many targets select it
-        target = "{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(
+        focus = f"GRAPH <{FOCUS_GRAPH}> {{ ?this a <{FOCUS_CLASS}> }} " if focus_only else ""
+        target = "{ SELECT DISTINCT ?this WHERE { " + focus + " UNION ".join(
             "{ " + t + " }" for t in _targets(shapes, shape)) + " } }"
         for p, o in shapes.predicate_objects(shape):
             if p in _IGNORED or p in _TARGETS:
@@ -310,23 +262,4 @@ def compile_shapes(shapes: rdflib.Graph) -> list[Check]:
 def run_shacl_in_store(store: ox.Store, shapes: rdflib.Graph,
                        progress: Callable[[int, int, str], None] | None = None) -> list[Violation]:
     """Every violation of `shapes` in `store` (its union graph, which holds the OWL 2 RL closure)."""
-    checks = compile_shapes(shapes)
-    violations: list[Violation] = []
-    has_focus: dict[str, bool] = {}
-    for i, check in enumerate(checks):
-        if progress:
-            progress(i, len(checks), check.label)
-        # a shape whose targets select nothing (a SPARQL target finds no broken selection, as on a
-        # valid graph) cannot be violated: skip its constraints instead of running each one
-        if check.target not in has_focus:
-            has_focus[check.target] = bool(store.query(f"{check.prefixes}\nASK {{ {check.target} }}",
-                                                       use_default_graph_as_union=True))
-        if not has_focus[check.target]:
-            continue
-        solutions = store.query(check.sparql, use_default_graph_as_union=True)
-        names = [v.value for v in solutions.variables]
-        rows = [{n: s[n] for n in names} for s in solutions]
-        violations.extend(check.to_violations(rows))
-    if progress:
-        progress(len(checks), len(checks), "")
-    return sorted(violations)
+    return run_checks(store, compile_shapes(shapes), progress=progress)

@@ -40,6 +40,9 @@ class ShapePaths:
                 seqs |= set(self._sparql(query))
             self.sequences[shape] = {s for s in seqs if s}
             self.targets.append((shape, target))
+        self._index()
+
+    def _index(self) -> None:
         self.all_sequences = set().union(*self.sequences.values()) if self.sequences else set()
         # index: predicate -> prefixes (sequences before a step on that predicate), with direction
         self.by_predicate: dict[str, set[tuple[tuple[Step, ...], bool]]] = {}
@@ -48,6 +51,22 @@ class ShapePaths:
                 self.by_predicate.setdefault(pred, set()).add((seq[:i], fwd))
         self.tries = {shape: _trie(seqs) for shape, seqs in self.sequences.items()}
         self.max_depth = max((len(s) for s in self.all_sequences), default=0)
+        self.objects_of = sorted({p for _, target in self.targets for p in target["objects_of"]})
+
+    def to_data(self) -> list:
+        """The targets and sequences as plain lists (shapes named by their IRI or blank node label),
+        for the compiled schema the build stores; `from_data` rebuilds the indexes from them."""
+        return [[_name(shape), target, sorted(self.sequences[shape])] for shape, target in self.targets]
+
+    @classmethod
+    def from_data(cls, data: list) -> ShapePaths:
+        self = cls.__new__(cls)
+        self.targets, self.sequences = [], {}
+        for shape, target, seqs in data:
+            self.targets.append((shape, target))
+            self.sequences[shape] = {tuple((pred, fwd) for pred, fwd in seq) for seq in seqs}
+        self._index()
+        return self
 
     def _prefixes(self) -> str:
         RSH = self.RSH
@@ -208,6 +227,10 @@ class ShapePaths:
                     or set(target["objects_of"]) & in_preds or node in target["node"] or target["sparql"]):
                 hits.append(shape)
         return hits
+
+
+def _name(shape: Any) -> str:
+    return str(shape) if type(shape).__name__ != "BNode" else "_:" + str(shape)
 
 
 def _trie(seqs: Iterable[tuple[Step, ...]]) -> dict:

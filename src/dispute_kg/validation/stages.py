@@ -11,7 +11,6 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from ..project.folder import Project
 from ..rdf.namespaces import DEF, ID, shorten
 from .common import OA, OWL, PROV, RDF_TYPE, RDFS, SKOS, Triple
 from .inputs import Delta, Locator
@@ -21,7 +20,25 @@ from .schema import Schema
 
 
 def run_shapes(schema: Schema, data: set[Triple], focus: set[Any]) -> tuple[list[Any], Any]:
-    """pyshacl on the gathered data (plus the ontology), for the focus nodes only."""
+    """The shapes on the gathered data (plus the ontology), for the focus nodes only: (violations,
+    pyshacl's report graph or None).
+
+    The shapes compiled to queries (`shacl_store`, held equal to pyshacl by its tests) run in an
+    in-memory Oxigraph store, with the focus nodes listed in a graph of their own that narrows every
+    shape's targets; pyshacl runs instead when a shape uses a feature the compiler lacks."""
+    nodes = sorted((f for f in focus if isinstance(f, ox.NamedNode)), key=lambda n: n.value)
+    if not nodes:
+        return [], None
+    if schema.focus_checks is not None:
+        from .shacl_checks import FOCUS_CLASS, FOCUS_GRAPH, run_checks
+
+        mem = ox.Store()
+        default = ox.DefaultGraph()
+        mem.extend([ox.Quad(s, p, o, default) for s, p, o in schema.ontology_triples])
+        mem.extend([ox.Quad(s, p, o, default) for s, p, o in data])
+        focus_graph, focus_class = ox.NamedNode(FOCUS_GRAPH), ox.NamedNode(FOCUS_CLASS)
+        mem.extend([ox.Quad(n, RDF_TYPE, focus_class, focus_graph) for n in nodes])
+        return run_checks(mem, schema.focus_checks, union=False), None
     import rdflib
 
     from ..rdf.convert import ox_to_rdflib as to_rdflib
@@ -32,11 +49,8 @@ def run_shapes(schema: Schema, data: set[Triple], focus: set[Any]) -> tuple[list
         g.add((to_rdflib(s), to_rdflib(p), to_rdflib(o)))
     for s, p, o in data:
         g.add((to_rdflib(s), to_rdflib(p), to_rdflib(o)))
-    nodes = sorted((rdflib.URIRef(f.value) for f in focus if isinstance(f, ox.NamedNode)), key=str)
-    if not nodes:
-        return [], rdflib.Graph()
     _fix_nested_focus_filter()
-    result = run_shacl(g, schema.shapes, focus_nodes=nodes)
+    result = run_shacl(g, schema.shapes, focus_nodes=[rdflib.URIRef(n.value) for n in nodes])
     return result.violations, result.report_graph
 
 
@@ -135,18 +149,20 @@ def _term_value(t: Any) -> str:
     return t.value if hasattr(t, "value") else str(t)
 
 
-def run_qc_checks(project: Project, data: set[Triple], focus: set[Any], loc: Locator,
-                  schema: Schema) -> list[Problem]:
-    """The QC queries of queries/checks/, on the gathered data, reporting rows about focus nodes."""
+def run_qc_checks(data: set[Triple], focus: set[Any], loc: Locator, schema: Schema) -> list[Problem]:
+    """The QC queries of queries/checks/ (read with the schema), on the gathered data, reporting rows
+    about focus nodes."""
     from ..stores.oxigraph import OxigraphStore
-    from .checks import run_checks
+    from .checks import run_check_text
 
     mem = ox.Store()
     mem.extend([ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in data])
     mem.extend([ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in schema.ontology_triples])
     names = {f.value for f in focus if isinstance(f, ox.NamedNode)}
     problems = []
-    for result in run_checks(OxigraphStore(mem, None, True), project.check_files):
+    store = OxigraphStore(mem, None, True)
+    for name, summary, text, file_name in schema.qc_checks:
+        result = run_check_text(store, name, summary, text, file_name)
         for row in result.rows:
             entity = row.get("entity", {}).get("value", "")
             if entity not in names:
@@ -195,6 +211,10 @@ def duplicates(view: View, delta: Delta, schema: Schema, loc: Locator,
         desc = [(p, o) for _, p, o in own if p.value not in DESCRIPTIVE_SKIP]
         if len(desc) < 2:
             continue
+        # the store joins the patterns in the order written: the rarest first (a literal value names
+        # few nodes, a class thousands), so the query reads a handful of triples instead of a class
+        desc.sort(key=lambda po: (0 if isinstance(po[1], ox.Literal) else 2 if po[0] == RDF_TYPE else 1,
+                                  str(po[0]), str(po[1])))
         pattern = " ".join(f"?x {p} {o} ." for p, o in desc)
         try:
             rows = list(store.query(f"SELECT DISTINCT ?x WHERE {{ {pattern} }} LIMIT 3",
