@@ -215,3 +215,22 @@ def test_query_show_lists_the_columns_with_labels_and_descriptions(built_project
     header, _ = read_header((ROOT / "queries" / "claims.rq").read_text(encoding="utf-8"))
     assert [line.split()[0] for line in shown] == [f"?{c['name']}" for c in header["columns"]]
     assert "?claimKind       Kind of claim: What sort of claim it is" in proc.stdout
+
+
+@settings(max_examples=300, deadline=None)
+@given(items=st.lists(st.tuples(
+    st.sampled_from(["claim", "claimKind", "kind", "?claim", "", "3", "[a]", "{a: b}", "null", "'claim'"]),
+    st.sampled_from(["Claim", "", "''", "null", "[x]", "'Kind: of claim'", "a: b", "- x"]),
+    st.sampled_from(["name", "label", "description", "lable", "[k]"])), max_size=4))
+def test_any_columns_header_is_read_or_refused_with_a_location_never_crashes(items: list[tuple[str, str, str]]
+                                                                             ) -> None:
+    text = "#+ columns:\n" + "".join(f"#+   - name: {name}\n#+     {key}: {label}\n" for name, label, key in items)
+    try:
+        header, _ = read_header(text + CLAIMS, "q.rq")
+    except InputError as exc:
+        assert exc.path == "q.rq" and exc.line is not None and 1 <= exc.line <= 2 * len(items) + 2, exc
+        return
+    columns = header.get("columns") or []
+    names = [c["name"] for c in columns]
+    assert len(names) == len(set(names)) and set(names) <= {"claim", "claimKind"}, header
+    assert all(c["label"] for c in columns), header
