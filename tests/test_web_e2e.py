@@ -248,7 +248,8 @@ def test_a_class_page_sorts_and_filters(watched: Watched) -> None:
 
 # Every page kind, audited by axe-core; any serious or critical violation fails.
 # One page of each kind (the SPARQL page with results, once as a table and once as a chart).
-AUDITED = ["/", "/query/claims?state=USSR", "/query/claims?state=Japan", "/entity/state/japan", "/source/urdupoint-2021-10-18", "/sources",
+AUDITED = ["/", "/query/claims?state=USSR", "/query/claims?state=Japan", "/entity/state/japan",
+           "/source/urdupoint-2021-10-18", "/sources",
            "/timeline", "/map", "/sparql-editor?query=SELECT+%3Fs+WHERE+%7B%3Fs+a+dk%3AClaim%7D&view=table",
            "/sparql-editor?query=SELECT+%3Fk+%28COUNT%28*%29+AS+%3Fn%29+WHERE+%7B%3Fs+a+%3Fk%7D+GROUP+BY+%3Fk&view=chart",
            "/search?q=1956", "/browse", "/browse/Position?_sort=holder", "/ontology", "/ontology/Claim",

@@ -98,9 +98,6 @@ class StoredQuery(Record):
     def parameter(self, name: str) -> Parameter | None:
         return next((p for p in self.parameters if p.name == name), None)
 
-    def column(self, name: str) -> Column | None:
-        return next((c for c in self.columns if c.name == name), None)
-
     def example_command(self) -> str:
         required = " ".join(p.usage() for p in self.parameters if p.required)
         return f"dispute-kg query run {self.name}" + (f" {required}" if required else "")
