@@ -140,7 +140,7 @@ def test_query_page_runs_claims_for_japan(app):
     quote = re.search(r'<td rowspan="4" data-var="quote"><a class="quote-link" href="/source/([^"]+)">', rows[0])
     assert quote, rows[0]
     assert quote.group(1) in [x["view"][len("/source/"):] for x in d["quote_spans"]]
-    assert ">claim kind</th>" in body and ">name used</th>" in body  # readable headers
+    assert ">Kind of claim</th>" in body and ">Name the claimant uses</th>" in body  # the documented labels
     assert d["resolved"] == [{"parameter": "state", "given": "Japan", "iri": "https://w3id.org/dispute-kg/id/state/japan",
                               "label": "Japan"}]
     assert d["cli"] == "dispute-kg query run claims -p state=Japan"
@@ -152,6 +152,70 @@ def test_query_page_runs_claims_for_japan(app):
     assert 'value="Japan"' in body  # the form keeps what was asked
     status, _, csv = get(app, d["downloads"]["csv"], {"Accept": "*/*"})
     assert status == 200 and csv.count("\r\n") == 5
+
+
+def test_query_page_heads_its_columns_with_the_documented_labels(app):
+    from dispute_kg.query.headers import read_header
+
+    body = page(app, "/query/claims?state=Japan")
+    d = data(app, "/query/claims?state=Japan")
+    from pathlib import Path
+
+    claims = Path(__file__).resolve().parent.parent / "queries" / "claims.rq"
+    header, _ = read_header(claims.read_text(encoding="utf-8"))
+    documented = {c["name"]: c for c in header["columns"]}
+    assert d["query"]["columns"] == header["columns"]
+    variables = d["result"]["head"]["vars"]
+    heads = re.findall(r"<th ([^>]*)>(.*?)</th>", body.split("<thead>", 1)[1].split("</thead>", 1)[0])
+    # one header per shown column (an IRI and its label are one linked column), each headed by its label
+    shown = [v for v in variables if not (v.endswith("Label") and v[:-5] in variables)]
+    assert [text_of(t) for _, t in heads] == [documented[v]["label"] for v in shown]
+    assert "Kind of claim" in [text_of(t) for _, t in heads]
+    assert not {text_of(t) for _, t in heads} & set(variables)  # no raw variable name as header text
+    for attrs, _ in heads:
+        var = re.search(r'data-var="([^"]+)"', attrs).group(1)
+        assert 'scope="col"' in attrs
+        # the variable and its description: in the tooltip, and in the list the header points at
+        assert f'title="?{var}: {html.escape(documented[var]["description"])}"' in attrs
+        assert f'aria-describedby="col-{var}"' in attrs
+        assert f'<dd id="col-{var}">{html.escape(documented[var]["description"])}</dd>' in body
+    assert "<code>?claimantLabel</code>" in body  # every variable is listed, merged ones too
+    assert "4 rows, in 1 group by Claim" in text_of(body)
+    # the downloads keep the variable names: they are what programs read
+    _, _, csv = get(app, d["downloads"]["csv"], {"Accept": "*/*"})
+    assert csv.splitlines()[0] == ",".join(variables)
+    _, _, js = get(app, d["downloads"]["json"], {"Accept": "*/*"})
+    assert json.loads(js)["head"]["vars"] == variables
+
+
+def test_an_ad_hoc_query_is_headed_by_its_variables_made_readable(app):
+    body = page(app, "/sparql-editor?query=" + urllib.parse.quote("SELECT ?nameUsed WHERE { ?c dk:nameUsed ?nameUsed }")
+                + "&view=table")
+    assert '<th scope="col" data-var="nameUsed" title="?nameUsed">name used</th>' in body
+    assert 'class="columns"' not in body
+
+
+def test_the_api_catalogue_carries_the_columns(app):
+    _, _, raw = get(app, "/api/queries", {"Accept": "application/json"})
+    queries = {q["name"]: q for q in json.loads(raw)["queries"]}
+    assert {"name": "claimKind", "label": "Kind of claim",
+            "description": "What sort of claim it is, such as a territorial claim or undisputed sovereignty."} \
+        in queries["claims"]["columns"]
+    for q in queries.values():
+        assert all(c["label"] for c in q["columns"]), q["name"]
+    _, _, raw = get(app, "/openapi.json", {"Accept": "application/json"})
+    assert "- `claimKind`: Kind of claim." in json.loads(raw)["paths"]["/api/queries/claims"]["get"]["description"]
+
+
+def test_a_positions_quote_links_to_the_span_of_the_statement_that_voiced_it(app):
+    body = page(app, "/query/positions?holder=Japan")
+    d = data(app, "/query/positions?holder=Japan")
+    voiced = [r for r in d["result"]["results"]["bindings"] if "quote" in r]
+    assert voiced
+    cells = [c for c in re.findall(r'<td[^>]*data-var="quote"[^>]*>(.*?)</td>', body) if c]
+    assert len(cells) >= len({r["statement"]["value"] for r in voiced})
+    for cell in cells:
+        assert re.match(r'<a class="quote-link" href="/source/[^"#]+#span-\d+-\d+">', cell), cell
 
 
 def test_query_page_reports_a_bad_label_and_escapes_it(app):

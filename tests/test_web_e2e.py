@@ -85,6 +85,14 @@ def test_home_runs_claims_for_japan_from_its_form(watched: Watched) -> None:
     assert claimants == ["Japan"], claimants  # one claim: its claimant shown once, spanning its rows
     assert page.locator("#results tbody tr").count() == 4  # one row per island
     assert page.locator("#results table a[href='/entity/territory/iturup']").count() == 1
+    # headed by the labels the query documents; the variable and its description are the header's description
+    heads = page.get_by_role("columnheader").all_inner_texts()
+    assert "Kind of claim" in heads and "Name the claimant uses" in heads, heads
+    assert not set(heads) & {"claim", "claimant", "territory", "claimKind", "basis", "nameUsed", "quote"}, heads
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("columnheader", name="Kind of claim")).to_have_accessible_description(
+        "What sort of claim it is, such as a territorial claim or undisputed sovereignty.")
     assert "dispute-kg query run claims -p state=Japan" in page.locator("pre.cli").inner_text()
     assert page.locator("a[href='/api/queries/claims?state=Japan&_format=csv']").count() == 1
     watched.shot("query-claims")
@@ -240,7 +248,8 @@ def test_a_class_page_sorts_and_filters(watched: Watched) -> None:
 
 # Every page kind, audited by axe-core; any serious or critical violation fails.
 # One page of each kind (the SPARQL page with results, once as a table and once as a chart).
-AUDITED = ["/", "/query/claims?state=USSR", "/entity/state/japan", "/source/urdupoint-2021-10-18", "/sources",
+AUDITED = ["/", "/query/claims?state=USSR", "/query/claims?state=Japan", "/entity/state/japan",
+           "/source/urdupoint-2021-10-18", "/sources",
            "/timeline", "/map", "/sparql-editor?query=SELECT+%3Fs+WHERE+%7B%3Fs+a+dk%3AClaim%7D&view=table",
            "/sparql-editor?query=SELECT+%3Fk+%28COUNT%28*%29+AS+%3Fn%29+WHERE+%7B%3Fs+a+%3Fk%7D+GROUP+BY+%3Fk&view=chart",
            "/search?q=1956", "/browse", "/browse/Position?_sort=holder", "/ontology", "/ontology/Claim",

@@ -21,14 +21,17 @@ def checks_markdown(project: Project) -> str:
              "`standard-vocabulary-terms`: no term from a reused vocabulary (RDF, RDFS, OWL, XSD, SKOS,",
              "PROV-O, Web Annotation, DCMI terms, ORG, OWL-Time, schema.org) that the vocabulary does not",
              "define, such as `skos:altLable` (the unknown term is the row's value).", "",
-             "| check | what it guarantees |", "|---|---|"]
+             "A failing row's columns are documented in each check's `columns:` header.", "",
+             "| check | what it guarantees | a failing row |", "|---|---|---|"]
     for path in project.check_files:
-        lines.append(f"| [`{path.stem}`](../queries/checks/{path.name}) | {check_summary(path)} |")
+        lines.append(f"| [`{path.stem}`](../queries/checks/{path.name}) | {check_summary(path)} | "
+                     f"{_row_columns(path)} |")
     lines += ["| `standard-vocabulary-terms` (Python) | Terms from reused vocabularies that those vocabularies "
-              "do not define. |",
+              "do not define. | `?entity` and `?property`: one triple that uses the term; `?value`: the term. |",
               "| `wikidata-link-type` (Python) | Wikidata links stated in assertion files are to items the "
               "snapshot holds, of a type `data/wikidata/type-map.tsv` allows for the entity's class (the check "
-              "`link` applies); links written by `link` under `data/links/` are re-checked by `link --check`. |",
+              "`link` applies); links written by `link` under `data/links/` are re-checked by `link --check`. "
+              "| The linked entity, the link property and the Wikidata item refused, with the reason. |",
               "", "## SHACL shapes", "",
               "`check` runs every shape on the whole graph; `validate` and `add` run them on the nodes an input",
               "affects. Each shape's reason, from its `rdfs:comment` (or its messages):", "",
@@ -68,6 +71,15 @@ def cli_markdown() -> str:
         help_text = command.get_help(context(command, f"dispute-kg {full}"))
         lines += [f"## dispute-kg {full}", "", "```", help_text, "```", ""]
     return "\n".join(lines)
+
+
+def _row_columns(path: Path) -> str:
+    """A check's documented columns in one table cell: `?entity`: ... `?property`: ... `?value`: ..."""
+    from ..query.headers import read_header
+
+    header, _ = read_header(path.read_text(encoding="utf-8"), f"queries/checks/{path.name}")
+    return " ".join(f"`?{c['name']}`: {c['description'] or c['label']}"
+                     for c in header.get("columns") or []).replace("|", "/")
 
 
 def command_names() -> list[str]:

@@ -89,7 +89,9 @@ def list_queries(ctx: Context, fmt: str) -> None:
 
         click.echo(json.dumps([{"name": q.name, "summary": q.summary, "tags": list(q.tags),
                                 "parameters": [{"name": p.name, "type": p.type, "required": p.required,
-                                                "example": p.example} for p in q.parameters]}
+                                                "example": p.example} for p in q.parameters],
+                                "columns": [{"name": c.name, "label": c.label, "description": c.description}
+                                            for c in q.columns]}
                                for q in queries], indent=2))
         return
     import textwrap
@@ -104,7 +106,7 @@ def list_queries(ctx: Context, fmt: str) -> None:
 @click.argument("name")
 @pass_ctx
 def show_query(ctx: Context, name: str) -> None:
-    """Show a stored query: its header, its parameters and its SPARQL.
+    """Show a stored query: its header, its parameters, its documented columns and its SPARQL.
 
     Example: dispute-kg query show agreement-provisions
     """
@@ -122,6 +124,11 @@ def show_query(ctx: Context, name: str) -> None:
                                                                          else ""))
             if p.example:
                 click.echo(f"      example: {p.usage()}")
+    if q.columns:
+        click.echo("columns:     (label: description; downloads name a column by its variable)")
+        width = max(len(c.name) for c in q.columns) + 1
+        for c in q.columns:
+            click.echo(f"  ?{c.name:<{width}} {c.label}" + (f": {c.description}" if c.description else ""))
     click.echo(f"example:     {q.example_command()}\n")
     click.echo(q.text.rstrip("\n"))
 

@@ -223,7 +223,8 @@ def query_to_dict(q: Any) -> dict[str, Any]:
     return {"name": q.name, "summary": q.summary, "description": q.description, "tags": list(q.tags),
             "url": f"/api/queries/{q.name}",
             "parameters": [{"name": p.name, "type": p.type, "required": p.required, "example": p.example,
-                            "description": p.description} for p in q.parameters]}
+                            "description": p.description} for p in q.parameters],
+            "columns": [{"name": c.name, "label": c.label, "description": c.description} for c in q.columns]}
 
 
 def call(app: App, path: str, method: str = "GET", body: bytes = b"",

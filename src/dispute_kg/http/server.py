@@ -32,6 +32,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
+from ..query.binding import StoredQuery
 from ..query.results import WRITERS
 from .app import (
     UPDATE_TOKEN_ENV,
@@ -341,7 +342,7 @@ def openapi(app: App) -> dict[str, Any]:
             params.append(entry)
         op_id = "query_" + re.sub(r"[^A-Za-z0-9_]", "_", q.name)
         paths[f"/api/queries/{q.name}"] = {"get": {
-            "summary": q.summary, "description": q.description or q.summary, "operationId": op_id,
+            "summary": q.summary, "description": _description(q), "operationId": op_id,
             "tags": list(q.tags) or ["queries"], "parameters": params + options,
             "responses": {"200": results, "400": error, "503": timeout}}}
     return {
@@ -356,6 +357,15 @@ def openapi(app: App) -> dict[str, Any]:
                 "head": {"type": "object"}, "results": {"type": "object"}, "boolean": {"type": "boolean"},
                 "truncated": {"type": "boolean"}}}}},
     }
+
+
+def _description(q: StoredQuery) -> str:
+    """The query's description, then its documented result columns (by variable, as the results name them)."""
+    text = q.description or q.summary
+    if q.columns:
+        text += "\n\nResult columns (named by variable in every format):\n\n" + "\n".join(
+            f"- `{c.name}`: {c.label}" + (f". {c.description}" if c.description else "") for c in q.columns)
+    return text
 
 
 def _version() -> str:

@@ -58,19 +58,39 @@ class Parameter(Record):
         return f"-p {self.name}={self.example}" if self.example else f"-p {self.name}=VALUE"
 
 
+class Column(Record):
+    """One documented result column: the projected variable (`claimKind`, no `?`), the label people
+    read as its header (`Kind of claim`) and what a value in it means, in one line."""
+
+    __slots__ = ("description", "label", "name")
+    _FIELDS = ("name", "label", "description")
+
+    def __init__(self, name: str, label: str, description: str = "") -> None:
+        self.name, self.label, self.description = name, label, description
+
+    def astuple(self) -> tuple[str, str, str]:
+        return (self.name, self.label, self.description)
+
+    def __hash__(self) -> int:
+        return hash(self.astuple())
+
+
 class StoredQuery(Record):
     """One stored query: `file` is its path in the project (`queries/claims.rq`), for messages;
-    `where_at` the offset of the `{` opening its outermost WHERE group, where parameters are bound."""
+    `where_at` the offset of the `{` opening its outermost WHERE group, where parameters are bound;
+    `columns` the documented columns, in the order the query projects them."""
 
-    __slots__ = ("defaults", "description", "file", "name", "parameters", "summary", "tags", "text", "where_at")
-    _FIELDS = ("name", "file", "summary", "description", "tags", "parameters", "defaults", "text", "where_at")
+    __slots__ = ("columns", "defaults", "description", "file", "name", "parameters", "summary", "tags", "text",
+                 "where_at")
+    _FIELDS = ("name", "file", "summary", "description", "tags", "parameters", "defaults", "text", "where_at",
+               "columns")
 
     def __init__(self, name: str, file: str, summary: str, description: str, tags: tuple[str, ...],
                  parameters: tuple[Parameter, ...], defaults: dict[str, str] | None = None,
-                 text: str = "", where_at: int | None = None) -> None:
+                 text: str = "", where_at: int | None = None, columns: tuple[Column, ...] = ()) -> None:
         self.name, self.file, self.summary, self.description = name, file, summary, description
         self.tags, self.parameters, self.defaults, self.text = tags, parameters, defaults or {}, text
-        self.where_at = where_at
+        self.where_at, self.columns = where_at, columns
 
     def __repr__(self) -> str:  # the text is long: name the query instead
         return f"StoredQuery(name={self.name!r}, file={self.file!r})"

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..rdf.terms import Result, Term
-from .binding import XSD, Parameter, StoredQuery, parse_variable
+from .binding import XSD, Column, Parameter, StoredQuery, parse_variable
 from .headers import read_header
 
 _PARAM_VAR = re.compile(r"[?$](__?[A-Za-z][A-Za-z0-9_]*)")
@@ -77,9 +77,10 @@ def load_query(path: Path) -> StoredQuery:
     where_at = where_brace(text)
     if params and where_at is None:
         raise InputError("a query with parameters needs a WHERE group to bind them in", path=display)
+    columns = tuple(Column(c["name"], c["label"], c["description"]) for c in header.get("columns") or [])
     return StoredQuery(path.stem, display, str(header.get("summary", "")), str(header.get("description", "")),
                        tuple(str(t) for t in (tags if isinstance(tags, list) else [tags])), tuple(params),
-                       defaults, text, where_at)
+                       defaults, text, where_at, columns)
 
 
 class Catalog:
@@ -160,6 +161,12 @@ def render_docs(catalog: Catalog) -> str:
              "containing `: ` or starting with a YAML indicator must be quoted). What YAML cannot read, a key",
              "given twice, an unknown key, a value of the wrong kind or a `#+` line after the query has begun",
              "is refused with the file, line and column, never guessed at.", "",
+             "A `columns:` list documents each variable the query projects: a `label` (the column header on",
+             "the web pages) and a one-line `description` (shown with the header, by `dispute-kg query show`",
+             "and below). It is checked against the projection Oxigraph's SPARQL parser reports for the query:",
+             "a column the query does not project, one given twice or one without a label is refused. The",
+             "downloads (JSON, CSV, TSV, XML) and `query run` keep the variable names, which is what programs",
+             "read; every shipped query documents all its columns (`tests/test_headers.py` checks).", "",
              "| query | summary | parameters |", "|---|---|---|"]
     queries = catalog.all()
     for q in queries:
@@ -177,6 +184,10 @@ def render_docs(catalog: Catalog) -> str:
                 lines.append(f"| `{p.name}` | {p.type} | {'yes' if p.required else 'no'} | "
                              f"{p.example} | {p.description} |")
             lines.append("")
+        if q.columns:
+            lines += ["| column | label | description |", "|---|---|---|"]
+            lines += [f"| `?{c.name}` | {_cell(c.label)} | {_cell(c.description)} |" for c in q.columns]
+            lines.append("")
         example = q.example_command()
         optional = [p for p in q.parameters if not p.required and p.example]
         if optional:
@@ -184,6 +195,11 @@ def render_docs(catalog: Catalog) -> str:
         lines += ["```", example if " " not in example.split(" -p ")[-1] or "=" not in example
                   else _quoted(example), "```", "", f"Source: [`{q.file}`](../{q.file})"]
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell: a `|` would end the cell."""
+    return text.replace("|", "\\|")
 
 
 def _quoted(command: str) -> str:

@@ -6,6 +6,13 @@ What YAML cannot read, or reads as something other than a mapping of known keys,
 file, line and column in the `.rq` file, never guessed at: a line without a colon, a stray line between
 keys, a key given twice, a `#+` line after the query has begun.
 
+A `columns:` list documents the result columns: for each variable the query projects, a `label`
+people read as its header and a one-line `description`. It is checked against the projection that
+Oxigraph's SPARQL parser reports for the query (never against the text of its SELECT line): a column
+the query does not project, a column given twice or one without a label is refused, located like
+every other refusal. Columns left out are allowed here (a project's own queries may document some);
+the shipped queries document every one, which a test enforces.
+
 Importing yaml costs more than a stored query does on the quick route, so `dispute-kg query run`
 reads headers already parsed from the query index (`query.index`) and never imports this module.
 """
@@ -22,8 +29,9 @@ from ..errors import InputError
 KNOWN_KEYS: dict[str, tuple[type, ...]] = {
     "summary": (str,), "description": (str,), "tags": (list,), "defaults": (list,),
     "parameters": (list,), "endpoint": (str,), "method": (str,), "pagination": (int,),
-    "enumerate": (list,), "transform": (dict,), "endpoint_in_url": (bool,),
+    "enumerate": (list,), "transform": (dict,), "endpoint_in_url": (bool,), "columns": (list,),
 }
+COLUMN_KEYS = ("name", "label", "description")
 PREFIX = "#+"
 
 
@@ -35,6 +43,9 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
     seen: dict[Any, yaml.Node] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        if isinstance(key, list | dict):  # `[a]: b` or `{a: b}: c`: unhashable, and no name anyway
+            raise yaml.constructor.ConstructorError(None, None, "a key must be a plain word, not a list or a "
+                                                    "mapping", key_node.start_mark)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"key {key!r} is given twice (first at line {seen[key].start_mark.line + 1})",
@@ -112,7 +123,7 @@ def read_header(text: str, path: str | None = None) -> tuple[dict[str, Any], str
             line, column = _locate(value_node.start_mark, raw, len(lines))
             got = _TYPE_NAMES.get(type(value), type(value).__name__)
             raise InputError(f"header key {key!r} must be {want}, not {got}", path=path, line=line, column=column)
-        if key in ("tags", "defaults", "parameters") and isinstance(value, list):
+        if key in ("tags", "defaults", "parameters", "columns") and isinstance(value, list):
             item_type = str if key == "tags" else dict
             for item, item_node in zip(value, value_node.value, strict=True):
                 if not isinstance(item, item_type):
@@ -120,7 +131,73 @@ def read_header(text: str, path: str | None = None) -> tuple[dict[str, Any], str
                     raise InputError(f"each item of {key!r} must be {_TYPE_NAMES[item_type]}, not "
                                      f"{_TYPE_NAMES.get(type(item), type(item).__name__)}", path=path, line=line,
                                      column=column)
+        if key == "columns" and value:
+            header["columns"] = _checked_columns(value, value_node, text, path, raw, len(lines))
     return header, body
+
+
+def projected_variables(text: str, path: str | None = None) -> list[str] | None:
+    """The variables a SELECT query projects, in order, as Oxigraph's SPARQL parser reports them
+    (`SELECT *` and sub-selects included); None for ASK, CONSTRUCT and DESCRIBE. The query is prepared
+    on an empty in-memory store and its solutions are never read, so nothing is evaluated or fetched."""
+    import pyoxigraph as ox
+
+    try:
+        answer = ox.Store().query(text)
+    except SyntaxError as exc:
+        raise InputError(f"SPARQL syntax error: {exc}", path=path, line=exc.lineno, column=exc.offset) from None
+    if isinstance(answer, ox.QuerySolutions):
+        return [v.value for v in answer.variables]
+    return None
+
+
+def _checked_columns(value: list[dict[str, Any]], node: yaml.SequenceNode, text: str, path: str | None,
+                     raw: list[str], count: int) -> list[dict[str, str]]:
+    """The `columns:` items, checked against the query's projection, as {name, label, description} in
+    the order the query projects them."""
+
+    def refuse(message: str, at: yaml.Node) -> InputError:
+        line, column = _locate(at.start_mark, raw, count)
+        return InputError(f"header key 'columns': {message}", path=path, line=line, column=column)
+
+    projected = projected_variables(text, path)
+    if projected is None:
+        raise refuse("only a SELECT query has columns to document (this query returns a graph or a yes/no)", node)
+    shown = ", ".join(f"?{v}" for v in projected) or "nothing"
+    seen: dict[str, yaml.Node] = {}
+    out: dict[str, dict[str, str]] = {}
+    for item, item_node in zip(value, node.value, strict=True):
+        nodes: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        for key_node, value_node in item_node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key not in COLUMN_KEYS:
+                shown_key = repr(key) if key is not None else "that is not text"
+                raise refuse(f"unknown key {shown_key} in a column (known: {', '.join(COLUMN_KEYS)})", key_node)
+            nodes[key] = (key_node, value_node)
+        for key in COLUMN_KEYS:
+            if key in item and item[key] is not None and not isinstance(item[key], str):
+                raise refuse(f"a column's {key!r} must be text", nodes[key][1])
+        name = item.get("name")
+        if not name:
+            raise refuse("each column needs a `name:`, the variable it documents (without `?`)", item_node)
+        name_node = nodes["name"][1]
+        if name.startswith(("?", "$")):
+            raise refuse(f"write the column name without {name[0]!r}: `name: {name[1:]}`", name_node)
+        if name not in projected:
+            raise refuse(f"{name!r} is not a variable the query projects (it projects {shown})", name_node)
+        if name in seen:
+            first, _ = _locate(seen[name].start_mark, raw, count)
+            raise refuse(f"column {name!r} is documented twice (first at line {first})", name_node)
+        seen[name] = name_node
+        label = (item.get("label") or "").strip()
+        if not label:
+            raise refuse(f"column {name!r} has no `label:` (the header people read, such as 'Kind of claim')",
+                         nodes["label"][1] if "label" in nodes else item_node)
+        description = (item.get("description") or "").strip()
+        if "\n" in description:
+            raise refuse(f"the description of column {name!r} must be one line", nodes["description"][1])
+        out[name] = {"name": name, "label": label, "description": description}
+    return [out[v] for v in projected if v in out]
 
 
 _TYPE_NAMES = {str: "text", list: "a list", dict: "a mapping (`key: value`)", int: "a number", bool: "true or false",

@@ -19,7 +19,7 @@ from __future__ import annotations
 import marshal
 import os
 
-from .binding import Parameter, StoredQuery
+from .binding import Column, Parameter, StoredQuery
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,19 +27,20 @@ if TYPE_CHECKING:
     from ..stores.generations import Held
 
 INDEX_NAME = "query-index.marshal"
-FORMAT = 3
+FORMAT = 4
 
 
 def _encode(query: StoredQuery) -> dict[str, object]:
     return {"name": query.name, "file": query.file, "summary": query.summary, "description": query.description,
             "tags": list(query.tags), "parameters": [list(p.astuple()) for p in query.parameters],
-            "defaults": dict(query.defaults), "text": query.text, "where_at": query.where_at}
+            "defaults": dict(query.defaults), "text": query.text, "where_at": query.where_at,
+            "columns": [list(c.astuple()) for c in query.columns]}
 
 
 def _decode(entry: dict) -> StoredQuery:
     return StoredQuery(entry["name"], entry["file"], entry["summary"], entry["description"], tuple(entry["tags"]),
                        tuple(Parameter(*p) for p in entry["parameters"]), dict(entry["defaults"]), entry["text"],
-                       entry["where_at"])
+                       entry["where_at"], tuple(Column(*c) for c in entry["columns"]))
 
 
 def _folder_mtime(path: str) -> int | None:

@@ -360,7 +360,7 @@ def query_render(app: App, data: Data) -> str:
     else:
         spans = {(x["assertion"], x["quote"]): x["view"] for x in data["quote_spans"]}
         results = resolved_html + results_table(app, data["result"], caption=f"{q['name']}: {q['summary']}",
-                                                spans=spans)
+                                                spans=spans, columns=q["columns"])
     downloads = " ".join(f'<a class="button secondary" href="{esc(url(app, href))}" download>{esc(fmt.upper())}</a>'
                          for fmt, href in data["downloads"].items())
     desc = f"<p>{esc(q['description'])}</p>" if q["description"] else ""

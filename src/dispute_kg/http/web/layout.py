@@ -229,12 +229,13 @@ SELECT DISTINCT ?node ?exact ?source ?start ?end WHERE {
 
 
 def quote_spans(app: App, doc: Data) -> dict[tuple[str, str], str]:
-    """(assertion IRI, quoted text) -> the source view at that span, for the rows' first column."""
+    """(assertion IRI, quoted text) -> the source view at that span, for every IRI in the rows: a quote
+    may belong to the row's first column (a claim) or to another (the statement that voiced a position)."""
     variables: list[str] = doc.get("head", {}).get("vars", [])
     rows = doc.get("results", {}).get("bindings", [])
     if not variables or not any(v in ("quote", "exact") for v in variables):
         return {}
-    nodes = sorted({r[variables[0]]["value"] for r in rows if r.get(variables[0], {}).get("type") == "uri"})
+    nodes = sorted({t["value"] for r in rows for t in r.values() if t.get("type") == "uri"})
     if not nodes:
         return {}
     at = where_brace(QUOTE_SPANS)
@@ -250,20 +251,38 @@ def quote_spans(app: App, doc: Data) -> dict[tuple[str, str], str]:
 
 
 def results_table(app: App, doc: Data, *, caption: str = "", spans: dict[tuple[str, str], str] | None = None,
-                  group: bool = True) -> str:
+                  group: bool = True, columns: list[dict[str, str]] | None = None) -> str:
     """SPARQL 1.1 JSON results (SELECT or ASK) as an HTML table. An IRI column with a companion
     `<name>Label` column is shown as one linked column. Rows that share their first column (one claim
     and its territories) are grouped: a value repeated down the group is shown once (rowspan). A quote
     links to its span in the source view, found in `spans` (see `quote_spans`) or in the row's own
-    `source`, `start` and `end`."""
+    `source`, `start` and `end`.
+
+    `columns` are the stored query's documented columns (`name`, `label`, `description`): a header
+    shows the label, and the variable name and description are in its `title` and in the list of
+    columns under the table, which the header names with `aria-describedby`. A variable without
+    documentation (an ad-hoc query) gets a title made from its name."""
     if "boolean" in doc:
         return f'<p class="ask-result">Answer: <strong>{"yes" if doc["boolean"] else "no"}</strong></p>'
     variables: list[str] = doc.get("head", {}).get("vars", [])
     rows: list[dict[str, dict[str, str]]] = doc.get("results", {}).get("bindings", [])
     spans = spans or {}
+    documented = {c["name"]: c for c in columns or [] if c["name"] in variables}
     merged = {v for v in variables if v.endswith("Label") and v[:-5] in variables}
     shown = [v for v in variables if v not in merged]
-    head = "".join(f'<th scope="col" title="?{esc(v)}">{esc(column_title(v))}</th>' for v in shown)
+
+    def label(v: str) -> str:
+        return documented[v]["label"] if v in documented else column_title(v)
+
+    def th(v: str) -> str:
+        doc_ = documented.get(v)
+        if doc_ is None:
+            return f'<th scope="col" data-var="{esc(v)}" title="?{esc(v)}">{esc(label(v))}</th>'
+        title = f"?{v}" + (f": {doc_['description']}" if doc_["description"] else "")
+        return (f'<th scope="col" data-var="{esc(v)}" title="{esc(title)}" aria-describedby="col-{esc(v)}">'
+                f'{esc(doc_["label"])}</th>')
+
+    head = "".join(th(v) for v in shown)
     first = shown[0] if shown else None
 
     def key(row: dict[str, Any]) -> str | None:
@@ -283,7 +302,9 @@ def results_table(app: App, doc: Data, *, caption: str = "", spans: dict[tuple[s
         label = row.get(v + "Label", {}).get("value") if v + "Label" in merged else None
         cell = term_html(app, term, label)
         if term and term["type"] == "literal" and v in ("exact", "quote"):
-            path = spans.get((key(row) or "", term["value"]))
+            # the first column's node first, then any other node of the row that the quote is from
+            owners = [key(row) or ""] + [row[w]["value"] for w in variables if row.get(w, {}).get("type") == "uri"]
+            path = next((spans[(o, term["value"])] for o in owners if (o, term["value"]) in spans), None)
             if path is None and "source" in row:
                 try:
                     path = span_path(row["source"]["value"], int(row["start"]["value"]), int(row["end"]["value"]))
@@ -313,14 +334,33 @@ def results_table(app: App, doc: Data, *, caption: str = "", spans: dict[tuple[s
             body.append(f"<tr{cls}>" + "".join(cells) + "</tr>")
     count = len(rows)
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
-    grouped_note = (f", in {len(groups)} group{'s' if len(groups) != 1 else ''} by {esc(column_title(first or ''))}"
+    grouped_note = (f", in {len(groups)} group{'s' if len(groups) != 1 else ''} by {esc(label(first or ''))}"
                     if len(groups) < count else "")
     note = (f'<p class="count">{count} row{"s" if count != 1 else ""}{grouped_note}'
             f'{", truncated" if doc.get("truncated") else ""}</p>')
     if not rows:
         return note.replace('class="count"', 'class="count empty"')
     return (f'<div class="table-wrap" role="region" aria-label="Results table" tabindex="0"><table class="results">'
-            f'{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>{note}')
+            f'{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>{note}'
+            + columns_list([documented[v] for v in variables if v in documented],
+                           {v: label(v[:-5]) for v in merged}))
+
+
+def columns_list(columns: list[dict[str, str]], merged: dict[str, str] | None = None) -> str:
+    """The documented columns as a list people can open: label, variable name (what the downloads
+    call the column) and description. Each description has the id a header's `aria-describedby` uses;
+    `merged` maps a `<name>Label` variable shown as link text to the label of the column it is in."""
+    if not columns:
+        return ""
+    merged = merged or {}
+    items = "".join(
+        f'<dt>{esc(c["label"])} <code>?{esc(c["name"])}</code>'
+        + (f' <span class="meta">(the link text in {esc(merged[c["name"]])})</span>' if c["name"] in merged else "")
+        + f'</dt><dd id="col-{esc(c["name"])}">{esc(c["description"] or "No description.")}</dd>'
+        for c in columns)
+    return ('<details class="columns"><summary>About these columns</summary><p class="meta">The JSON, CSV and '
+            'other downloads name each column by its variable (<code>?name</code>).</p>'
+            f'<dl class="kv">{items}</dl></details>')
 
 
 def graph_table(app: App, triples: list[list[dict[str, str]]]) -> str:
