@@ -425,6 +425,21 @@ class ServedGraph:
             self.executor.refresh()
         return report, addition
 
+    def decide_links(self, decisions: list[Any], author: str | None, *, author_label: str = "") -> list[str]:
+        """`links.decide`, the code path of `link accept|reject`, with items verified against the offline
+        snapshot (as `--offline`: a server asks no remote endpoint on a click). A decision that changed the
+        links file is followed by the build the next command would run, and every worker reopens it."""
+        from ..links import decide, open_endpoint
+        from ..project.build import build
+
+        lines = decide(self.project, decisions, author, lambda: open_endpoint(None, True, self.project),
+                       author_label=author_label)
+        if build(self.project).rebuilt:  # no rebuild when nothing changed (an `unchanged` decision)
+            self.executor.refresh()
+            if not self.kg.follow:  # a graph that does not follow the published generation is reopened
+                self.kg.follow = True
+        return lines
+
     def close(self) -> None:
         self.executor.close()
         self.kg.close()
