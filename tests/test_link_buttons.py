@@ -117,6 +117,10 @@ def test_the_page_offers_a_button_per_decision_and_never_the_token(base: str):
     ("accept", {"entity": "state/japan", "qid": "Q17", "who": "me"}, TOKEN, None, 400, "unknown field"),
     ("accept", ["state/japan", "Q17"], TOKEN, None, 400, "JSON object"),
     ("accept", b"{not json", TOKEN, None, 400, "not JSON"),
+    ("reject", b'{"entity": "state/japan", "qid": "Q17", "note": "\\ud800", "author": "' + AUTHOR.encode() + b'"}',
+     TOKEN, None, 400, "note is not valid Unicode"),
+    ("reject", {"entity": "state/japan", "qid": "Q17", "author": AUTHOR, "note": "x" * 2_000_000}, TOKEN, None,
+     413, "Too Large"),
     ("accept", b"entity=state/japan&qid=Q17", TOKEN, "application/x-www-form-urlencoded", 415, "application/json"),
     # type or name disagree (the checks of `link --check`), or the snapshot cannot verify it: 422
     ("accept", {"entity": "state/japan", "qid": "Q30", "author": AUTHOR}, TOKEN, None, 422, "no label or alias of Q30"),

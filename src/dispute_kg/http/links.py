@@ -34,6 +34,10 @@ def _decision_body(req: Request) -> dict[str, str]:
     for name, value in data.items():
         if not isinstance(value, str):
             raise HTTPError(400, f"{name} must be a string")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (`"\ud800"`) parses as JSON but is no text to record
+            raise HTTPError(400, f"{name} is not valid Unicode text") from None
     for name in ("entity", "qid"):
         if not data.get(name, "").strip():
             raise HTTPError(400, f"{name} is missing")
