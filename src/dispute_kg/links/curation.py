@@ -246,7 +246,7 @@ def link_state(project: Project, entity: str, links_path: Path | None = None) ->
     """Where `entity` (an IRI or a path under id/) stands in the link records, as plain data: its link,
     its scored candidates and its rejections; None when it has no record."""
     iri = entity_iri(entity)
-    record = next((r for r in read_links(links_path or project.root / LINKS_FILE) if r.subject == iri), None)
+    record = _records_by_subject(links_path or project.root / LINKS_FILE).get(iri)
     if record is None:
         return None
 
@@ -262,6 +262,24 @@ def link_state(project: Project, entity: str, links_path: Path | None = None) ->
             "candidates": [one(c) for c in sorted(record.candidates, key=lambda c: (-(_number(c.confidence) or 0),
                                                                                    c.object))],
             "rejected": [one(r) for r in record.rejected]}
+
+
+_PARSED: dict[str, tuple[tuple[int, int, int], dict[str, Record]]] = {}
+
+
+def _records_by_subject(path: Path) -> dict[str, Record]:
+    """The records of `path`, parsed once per version of the file: every entity page asks, and the one
+    atomic write replaces the file (a new inode), so (inode, size, mtime) names a version."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return {}
+    key = (st.st_ino, st.st_size, st.st_mtime_ns)
+    cached = _PARSED.get(str(path))
+    if cached is None or cached[0] != key:
+        cached = (key, {r.subject: r for r in read_links(path)})
+        _PARSED[str(path)] = cached
+    return cached[1]
 
 
 def _number(value: str | None) -> float | None:
