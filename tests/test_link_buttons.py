@@ -11,7 +11,10 @@ Wikidata's range, used only for rejections (which never ask Wikidata).
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -212,6 +215,42 @@ def test_racing_decisions_on_one_entity_leave_one_consistent_record(base, projec
     assert linked_in_graph(base)
 
 
+# A process answering one decision in-process (the server's own code path, without its worker pool, so
+# it starts in seconds), to be killed at a named fault point of the write or of the rebuild after it.
+ONE_DECISION = """
+import json, sys
+from dispute_kg.http.server import Settings, call, make_app
+from dispute_kg.kg import KnowledgeGraph
+app = make_app(KnowledgeGraph.open(project=sys.argv[1]), Settings(allow_update=True, update_token="t"))
+body = json.dumps({"entity": "state/japan", "qid": "Q17", "author": sys.argv[2]}).encode()
+print(call(app, "/api/links/reject", "POST", body, {"Content-Type": "application/json", "Authorization": "Bearer t"}))
+"""
+
+
+@pytest.mark.parametrize("point", ["links:rename", "build:pointer:rename"])
+def test_a_server_killed_mid_decision_leaves_the_old_or_the_new_record(point, pending_link_template, tmp_path):
+    """Killed before the links file is replaced: not a byte changed. Killed after it, while the store is
+    rebuilt: the decision is in the file, and the next reader rebuilds the store from it."""
+    from dispute_kg.kg import KnowledgeGraph
+    from dispute_kg.project.folder import Project
+    from dispute_kg.project.state import recover
+
+    root = copy_of(pending_link_template, tmp_path / "project")
+    data_before = tree_hash(root / "data")
+    res = subprocess.run([sys.executable, "-c", ONE_DECISION, str(root), AUTHOR], capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "DISPUTE_KG_CRASH_AT": point})
+    assert res.returncode == 97, res.stdout + res.stderr
+    decided = point != "links:rename"
+    recover(Project.open(root))  # what the next writer does first: remove the dead process's temporary file
+    assert (tree_hash(root / "data") == data_before) != decided
+    rec = japan(root)
+    assert rec.rejects(Q17) == decided and [c.object for c in rec.candidates] == ([] if decided else [Q17])
+    rejection = "https://w3id.org/dispute-kg/id/mapping/wikidata/state/japan/rejected/Q17"
+    with KnowledgeGraph.open(project=root) as kg:  # recovers, and rebuilds when the files are newer
+        in_graph = kg.sparql(f"ASK {{ <{rejection}> ?p ?o }}").boolean
+    assert in_graph == decided
+
+
 def test_accept_button_in_chromium_records_the_link(pending_link_template: Path, tmp_path: Path):
     """A curator types the token and their IRI, clicks Accept beside the candidate, and the page, reloaded
     by its script, shows the link; axe-core finds nothing serious on the page with its buttons."""
@@ -227,6 +266,9 @@ def test_accept_button_in_chromium_records_the_link(pending_link_template: Path,
             accept = page.locator('#wd-candidates button[data-action="accept"][data-qid="Q17"]')
             accept.wait_for(state="visible")
             assert serious_axe_violations(page) == []
+            page.set_viewport_size({"width": 390, "height": 844})  # and on a phone
+            assert serious_axe_violations(page) == []
+            page.set_viewport_size({"width": 1280, "height": 900})
             page.fill("#link-token", TOKEN)
             page.fill("#link-author", AUTHOR)
             page.fill("#link-note", "clicked in a browser")
