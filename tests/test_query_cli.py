@@ -199,6 +199,18 @@ def test_updates_are_refused_without_allow_update(built_project) -> None:
     assert int(count.stdout.split()[1]) > 1000
 
 
+def test_what_is_an_update_is_decided_by_the_parsers(built_project) -> None:
+    """Comments, strings and IRIs that spell query words do not make an update a query, nor the reverse."""
+    hidden = "# SELECT * WHERE { ?s ?p ?o }\nDELETE WHERE { ?s ?p ?o }"
+    proc = run_cli("--project", str(built_project), "sparql", hidden)
+    assert proc.returncode == 2 and "--allow-update" in _one_line(proc)
+    spelled = 'SELECT ?s WHERE { ?s ?p "INSERT DATA" } LIMIT 1 # DROP ALL'
+    proc = run_cli("--project", str(built_project), "sparql", spelled, "--format", "csv")
+    assert proc.returncode == 0 and proc.stdout.strip() == "s", proc.stderr
+    proc = run_cli("--project", str(built_project), "sparql", "SELEKT * WHERE { ?s ?p ?o }")
+    assert proc.returncode == 2 and "syntax error" in _one_line(proc)
+
+
 def test_traceback_only_when_asked(built_project) -> None:
     proc = run_cli("--project", str(built_project), "--traceback", "query", "run", "claim")
     assert proc.returncode == 2 and "Traceback" in proc.stderr

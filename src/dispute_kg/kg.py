@@ -13,6 +13,17 @@ from .stores.base import Selector, Store, open_store, parse_selector
 from .validation.verdict import CheckReport
 
 
+def parses_as_update(text: str) -> bool:
+    """Whether rdflib's SPARQL 1.1 Update grammar accepts the text."""
+    from rdflib.plugins.sparql.parser import parseUpdate
+
+    try:
+        parseUpdate(text)
+    except Exception:  # ParseException, RecursionError: not an update rdflib can read
+        return False
+    return True
+
+
 class KnowledgeGraph:
     """A project's graph in a store.
 
@@ -123,16 +134,20 @@ class KnowledgeGraph:
     # -- querying ---------------------------------------------------------------------------
     def sparql(self, text: str, *, limit: int | None = None, timeout: float | None = None,
                allow_update: bool = False) -> Result:
-        from .rdf.sparqltext import is_update
+        """Run a query; an update only with `allow_update`. The engine's query parser decides what the text is:
+        only a text it refuses as a query is parsed as an update (rdflib's grammar), so the costly check is
+        paid by updates and malformed queries alone."""
+        from .errors import InputError
 
-        if is_update(text):
-            if not allow_update:
-                from .errors import InputError
-
-                raise InputError("this is a SPARQL update; updates are refused unless --allow-update is given")
-            self.store.update(text)
-            return Result("ask", boolean=True)
-        return self.store.query(text, limit=limit, timeout=timeout)
+        try:
+            return self.store.query(text, limit=limit, timeout=timeout)
+        except InputError:
+            if not parses_as_update(text):
+                raise
+        if not allow_update:
+            raise InputError("this is a SPARQL update; updates are refused unless --allow-update is given")
+        self.store.update(text)
+        return Result("ask", boolean=True)
 
     # -- stored queries ---------------------------------------------------------------------
     @property

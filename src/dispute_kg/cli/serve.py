@@ -51,6 +51,9 @@ from .common import SECONDS, Context, cli, pass_ctx
               help="Seconds a client has to send a whole request (headers and body).")
 @click.option("--max-body", type=click.IntRange(min=1024), default=1024 * 1024, show_default=True, metavar="BYTES",
               help="Largest request body (a query, a form, a Turtle addition).")
+@click.option("--cache-mb", type=click.IntRange(min=0), default=64, show_default=True, metavar="MB",
+              help="Memory for stored-query answers kept until the next store generation (repeats are answered "
+                   "without running the query; ETag and If-None-Match work on them). 0 keeps none.")
 @click.option("--get", "get_path", default=None, metavar="PATH",
               help="Answer one GET request for PATH in-process, print the body and exit (0 if status < 400).")
 @click.option("--quiet/--log", default=True, help="Log each request to stderr with --log.")
@@ -58,7 +61,7 @@ from .common import SECONDS, Context, cli, pass_ctx
 def serve(ctx: Context, host: str, port: int, allowed_hosts: tuple[str, ...], cors: bool, allow_update: bool,
           allow_service: bool, timeout: float, max_rows: int, workers: int | None, worker_memory: int,
           threads: int, connection_limit: int, idle_timeout: float, request_timeout: float, max_body: int,
-          get_path: str | None, quiet: bool) -> None:
+          cache_mb: int, get_path: str | None, quiet: bool) -> None:
     """Serve the graph over HTTP: web pages, a SPARQL 1.1 endpoint, the stored queries as a JSON API, OpenAPI.
 
     Routes: /sparql (SPARQL 1.1 Protocol, content negotiation, service description), /api/queries,
@@ -83,7 +86,8 @@ def serve(ctx: Context, host: str, port: int, allowed_hosts: tuple[str, ...], co
     settings = Settings(allow_update=allow_update, allow_service=allow_service, update_token=token,
                         timeout=timeout, max_rows=max_rows, max_body=max_body, cors=cors,
                         allowed_hosts=(*LOOPBACK_HOSTS, *allowed_hosts, *bound_name(host)),
-                        workers=workers or max(2, os.cpu_count() or 2), worker_memory_mb=worker_memory)
+                        workers=workers or max(2, os.cpu_count() or 2), worker_memory_mb=worker_memory,
+                        cache_mb=cache_mb)
     kg = ctx.open()  # builds a stale store first, so the workers open a fresh one
     kg.follow = True  # in-process requests (--get) read the newest published store generation
     if get_path is not None:

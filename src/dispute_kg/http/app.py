@@ -42,6 +42,7 @@ class Settings:
     workers: int = 2  # query worker processes
     worker_memory_mb: int = 2048  # address space a worker may add beyond its footprint after start
     queue_timeout: float = 5.0  # seconds a request waits for a free worker before a 503
+    cache_mb: int = 64  # stored-query answers kept per store generation (http.cache); 0 keeps none
 
 
 class HTTPError(Exception):
@@ -172,6 +173,7 @@ class App:
         response = self._dispatch(environ)
         if self.settings.cors:
             response.headers.append(("Access-Control-Allow-Origin", "*"))
+            response.headers.append(("Access-Control-Expose-Headers", "ETag, Cache-Status, Dispute-KG-Truncated"))
         return response
 
     def _dispatch(self, environ: dict[str, Any]) -> Response:
@@ -188,7 +190,8 @@ class App:
             if method == "OPTIONS" and self.settings.cors:
                 return Response(204, b"", "text/plain", [
                     ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
-                    ("Access-Control-Allow-Headers", "Accept, Content-Type"), ("Access-Control-Max-Age", "600")])
+                    ("Access-Control-Allow-Headers", "Accept, Content-Type, Cache-Control, If-None-Match"),
+                    ("Access-Control-Max-Age", "600")])
             args = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
             allowed: set[str] = set()
             for methods, pattern, view in self.routes:

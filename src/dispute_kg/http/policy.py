@@ -22,35 +22,52 @@ SERVICE_REFUSED = ("SERVICE clauses are refused: this server sends no request to
                    "(start it with --allow-service to allow federation)")
 
 
-def _walk(node: Any, seen: set[int]) -> bool:
-    """Whether an rdflib algebra tree holds a ServiceGraphPattern (sub-selects and EXISTS included)."""
+SERVICE = frozenset({"ServiceGraphPattern"})
+# what makes an answer depend on more than the data: the clock, randomness, fresh blank nodes, other hosts
+VOLATILE = SERVICE | {"Builtin_NOW", "Builtin_RAND", "Builtin_UUID", "Builtin_STRUUID", "Builtin_BNODE"}
+
+
+def _walk(node: Any, names: frozenset[str], seen: set[int]) -> bool:
+    """Whether an rdflib algebra tree holds a node named in `names` (sub-selects and EXISTS included)."""
     if id(node) in seen:
         return False
     seen.add(id(node))
-    name = getattr(node, "name", None)
-    if name == "ServiceGraphPattern":
+    if getattr(node, "name", None) in names:
         return True
     if isinstance(node, dict):
-        return any(_walk(v, seen) for v in node.values())
+        return any(_walk(v, names, seen) for v in node.values())
     if isinstance(node, list | tuple):
-        return any(_walk(v, seen) for v in node)
+        return any(_walk(v, names, seen) for v in node)
     return False
+
+
+def _algebra(text: str, purpose: str) -> Any:
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    try:
+        return translateQuery(parseQuery(text)).algebra
+    except RecursionError:
+        raise HTTPError(400, "the query is nested too deeply to check") from None
+    except Exception as exc:
+        raise HTTPError(400, f"cannot check this query for {purpose}: {type(exc).__name__}: {exc}") from None
 
 
 @functools.lru_cache(maxsize=512)
 def has_service(text: str) -> bool:
     """Whether rdflib's algebra of the query has a SERVICE pattern; `HTTPError` 400 if rdflib cannot parse it
     (without a sandbox an unparsed query is not run: the engine's parser could read it differently)."""
-    from rdflib.plugins.sparql.algebra import translateQuery
-    from rdflib.plugins.sparql.parser import parseQuery
+    return _walk(_algebra(text, "SERVICE clauses"), SERVICE, set())
 
+
+@functools.lru_cache(maxsize=512)
+def volatile(text: str) -> bool:
+    """Whether the answer may differ between two runs on the same data (NOW, RAND, UUID, STRUUID, BNODE,
+    SERVICE), on rdflib's algebra; a query rdflib cannot parse counts as volatile."""
     try:
-        algebra = translateQuery(parseQuery(text)).algebra
-    except RecursionError:
-        raise HTTPError(400, "the query is nested too deeply to check") from None
-    except Exception as exc:
-        raise HTTPError(400, f"cannot check this query for SERVICE clauses: {type(exc).__name__}: {exc}") from None
-    return _walk(algebra, set())
+        return _walk(_algebra(text, "volatile functions"), VOLATILE, set())
+    except HTTPError:
+        return True
 
 
 def refuse_service(text: str) -> None:

@@ -24,6 +24,7 @@ API and the `Dispute-KG-Truncated: true` header everywhere). Every error on thes
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -47,7 +48,9 @@ from .app import (
     json_response,
     query_to_dict,
 )
-from .policy import has_service
+from .cache import NAME as CACHE_NAME
+from .cache import AnswerCache, Entry, etag_matches, wants_fresh
+from .policy import has_service, volatile
 from .protocol import FORMAT_NAMES, choose_writer, negotiate, render
 
 __all__ = ["UPDATE_TOKEN_ENV", "App", "HTTPError", "Request", "Response", "Settings", "View", "call",
@@ -185,10 +188,28 @@ def queries_view(app: App) -> View:
     return view
 
 
+def _generation(app: App) -> str | None:
+    """The published store generation answers may be kept for, or None (no cache, or a store that can change
+    under the server: see `http.cache`)."""
+    if not app.answers.enabled or app.kg.kg.held is None:  # type: ignore[attr-defined]
+        return None
+    from ..stores.generations import read_pointer
+
+    return read_pointer(str(app.kg.project.state_dir))
+
+
+def _with_validators(req: Request, entry: Entry, status: str) -> Response:
+    headers = [*entry.headers, ("ETag", entry.etag), ("Cache-Control", "no-cache"),
+               ("Cache-Status", f"{CACHE_NAME}; {status}")]
+    if etag_matches(req.header("If-None-Match"), entry.etag):
+        return Response(304, b"", entry.content_type, headers)
+    return Response(entry.status, entry.body, entry.content_type, headers)
+
+
 def stored_query_view(app: App) -> View:
     def view(req: Request) -> Response:
         name = req.params["name"]
-        app.kg.catalog.get(name)  # InputError (400) names close matches
+        query = app.kg.catalog.get(name)  # InputError (400) names close matches
         params: dict[str, str] = {}
         for key, values in req.args.items():
             if key.startswith("_"):
@@ -201,8 +222,24 @@ def stored_query_view(app: App) -> View:
         s = app.settings
         limit = _positive(req, "_limit", s.max_rows, int)
         timeout = _positive(req, "_timeout", s.timeout, float)
-        return _answer(app.kg.executor.call(("stored", name, params, limit, req.arg("_format"), req.accept),
-                                            timeout))
+        generation = _generation(app)
+        if generation is not None and volatile(query.text):
+            generation = None
+        key = (name, hashlib.blake2b(query.text.encode(), digest_size=16).digest(), tuple(sorted(params.items())),
+               limit, req.arg("_format"), req.accept)
+        fresh = wants_fresh(req.header)
+        if generation is not None and not fresh:
+            entry = app.answers.get(generation, key)  # type: ignore[attr-defined]
+            if entry is not None:
+                return _with_validators(req, entry, "hit")
+        response = _answer(app.kg.executor.call(("stored", name, params, limit, req.arg("_format"), req.accept),
+                                                timeout))
+        # kept only if no new generation was published while it ran (the worker may have read the newer one)
+        if generation is not None and response.status == 200 and _generation(app) == generation:
+            entry = app.answers.put(generation, key, response.status, response.content_type,  # type: ignore[attr-defined]
+                                    response.body, response.headers)
+            return _with_validators(req, entry, "fwd=" + ("bypass" if fresh else "miss") + "; stored")
+        return response
 
     return view
 
@@ -346,6 +383,7 @@ def make_app(kg: Any, settings: Settings | None = None, executor: Any = None) ->
     settings = settings or Settings()
     app = App(ServedGraph(kg, executor or InProcess(kg, settings), settings), settings)
     app.additions_lock = threading.Lock()  # type: ignore[attr-defined]
+    app.answers = AnswerCache(settings.cache_mb * 1024 * 1024)  # type: ignore[attr-defined]
     install(app)  # the HTML pages first: the first matching route wins, and the home page owns `/`
     app.add_route("GET", "/", index_view(app))
     app.add_route(("GET", "POST"), "/sparql", sparql_view(app))

@@ -16,7 +16,6 @@ then the field; then FTS5's BM25 score.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 import unicodedata
@@ -153,23 +152,24 @@ def refresh(project: Any) -> Path:
 
     Opens the store itself, read-only, rather than a `KnowledgeGraph`: `add` calls this while its
     journal is still open, and opening a graph would take that for a dead process's work."""
+    from ..rdf.durable import write_atomic
     from ..stores.base import open_store, parse_selector
 
     target = index_path(project)
-    tmp = target.with_suffix(f".tmp-{os.getpid()}-{threading.get_ident()}")
-    tmp.unlink(missing_ok=True)
     store = open_store(parse_selector(None), project=project, read_only=True)
     try:
-        db = sqlite3.connect(tmp)
+        db = sqlite3.connect(":memory:")
         try:
             fill(db, store.query)
             db.execute("INSERT INTO meta VALUES ('stamp', ?)", (_stamp(project),))
             db.commit()
+            image = db.serialize()
         finally:
             db.close()
     finally:
         store.close()
-    tmp.replace(target)  # atomic: a reader sees the old index or the new one
+    # built in memory and written by the project's one atomic write: readers see the old index or the new
+    write_atomic(target, image, point="search-index")
     return target
 
 

@@ -36,10 +36,6 @@ def query_form(text: str) -> str | None:
     return None
 
 
-def is_update(text: str) -> bool:
-    return query_form(text) in UPDATE_WORDS
-
-
 def where_brace(text: str) -> int | None:
     """Offset of the `{` that opens the outermost WHERE group (after CONSTRUCT's template)."""
     depth = 0
