@@ -53,6 +53,36 @@ def built_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def pending_link_template(built_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A built copy of the shipped project in which Japan is pending review with one scored candidate,
+    Q17 (the item of the shipped link), as `dispute-kg link` leaves an entity whose best candidate did not
+    clear the threshold. Tests copy it (store included) to decide on it."""
+    from dataclasses import replace
+
+    from dispute_kg import links as wd
+    from dispute_kg.links.reconcile import save_links
+    from dispute_kg.links.records import LEXICAL, NO_TERM_FOUND, UNSPECIFIED
+    from dispute_kg.project.build import build
+    from dispute_kg.project.folder import Project
+    from dispute_kg.rdf.namespaces import ID
+
+    root = tmp_path_factory.mktemp("pending-link") / "project"
+    shutil.copytree(built_template, root)
+    path = root / wd.LINKS_FILE
+    records = {r.subject: r for r in wd.read_links(path)}
+    japan = records[ID + "state/japan"]
+    candidate = wd.Record(japan.subject, japan.subject_label, wd.WD + "Q17", "Japan", LEXICAL, "0.95",
+                          tool_version=japan.tool_version, date="2026-12-01", similarity_score="1.00")
+    records[japan.subject] = replace(japan, object=NO_TERM_FOUND, object_label="", justification=UNSPECIFIED,
+                                     confidence=None, author_id="", author_label="", see_also="",
+                                     comment="PENDING REVIEW: Q17 scored below --min-score", note="",
+                                     candidates=(candidate,))
+    save_links(path, records.values())
+    build(Project.open(root))
+    return root
+
+
 @pytest.fixture
 def built_copy(built_template: Path, tmp_path: Path) -> Path:
     """A fresh built copy of the shipped project that a test may change."""

@@ -199,6 +199,18 @@ def chromium() -> Iterator[object]:
             browser.close()
 
 
+def serious_axe_violations(page: object) -> list[str]:
+    """axe-core's serious and critical violations on the page as loaded now, one line each."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = []
+    for v in Axe().run(page).response["violations"]:
+        if v["impact"] in ("serious", "critical"):
+            targets = [n["target"] for n in v["nodes"]][:3]
+            found.append(f"{v['id']} ({v['impact']}) {targets}")
+    return found
+
+
 @contextmanager
 def stub_server(handler: type) -> Iterator[str]:
     """A standard-library HTTP server on a free loopback port, answering with `handler` (a

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from servers import chromium, dispute_kg_serve
+from servers import chromium, dispute_kg_serve, serious_axe_violations
 
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 ISLANDS = ("Iturup", "Kunashir", "Shikotan", "Habomai")
@@ -259,20 +259,13 @@ AUDITED = ["/", "/query/claims?state=USSR", "/query/claims?state=Japan", "/entit
 @pytest.mark.parametrize("size", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}],
                          ids=["desktop", "phone"])
 def test_axe_finds_no_serious_or_critical_violation(browser: object, base_url: str, size: dict) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    axe = Axe()
     found = []
     context = browser.new_context(viewport=size)  # type: ignore[attr-defined]
     page = context.new_page()
     try:
         for path in AUDITED:
             page.goto(base_url + path, wait_until="load")
-            violations = axe.run(page).response["violations"]
-            for v in violations:
-                if v["impact"] in ("serious", "critical"):
-                    targets = [n["target"] for n in v["nodes"]][:3]
-                    found.append(f"{path}: {v['id']} ({v['impact']}) {targets}")
+            found += [f"{path}: {v}" for v in serious_axe_violations(page)]
     finally:
         context.close()
     assert found == [], "\n".join(found)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
@@ -109,12 +108,10 @@ def _decide(ctx: Context, decisions, author, author_label, endpoint, offline, dr
     from .. import links as wd
 
     project = ctx.project_obj()
-    who = author or os.environ.get("DISPUTE_KG_AUTHOR")
-    if who or len(decisions) == 1:
-        who = wd.author_iri(who)  # refuse a missing or malformed author before anything is asked
-    needs_item = any(not d.reject for d in decisions)
-    ep = _open(project, endpoint, offline, timeout, retries, backoff) if needs_item else None
-    for line in wd.apply_decisions(project, decisions, who, ep, author_label=author_label, dry_run=dry_run):
+    lines = wd.decide(project, decisions, author,
+                      lambda: _open(project, endpoint, offline, timeout, retries, backoff),
+                      author_label=author_label, dry_run=dry_run)
+    for line in lines:
         click.echo(line)
 
 

@@ -24,9 +24,11 @@ from .common import SECONDS, Context, cli, pass_ctx
 @click.option("--cors", is_flag=True,
               help="Send Access-Control-Allow-Origin: * so pages on any site may query this endpoint.")
 @click.option("--allow-update", is_flag=True,
-              help="Accept POST /api/additions (Turtle, validated and recorded like `dispute-kg add`) from "
-                   "requests carrying `Authorization: Bearer TOKEN`, TOKEN being the value of the environment "
-                   "variable DISPUTE_KG_UPDATE_TOKEN (required). SPARQL Update is never applied over HTTP.")
+              help="Accept POST /api/additions (Turtle, validated and recorded like `dispute-kg add`) and "
+                   "POST /api/links/accept|reject (like `dispute-kg link accept|reject --offline`, with buttons "
+                   "on the entity pages) from requests carrying `Authorization: Bearer TOKEN`, TOKEN being the "
+                   "value of the environment variable DISPUTE_KG_UPDATE_TOKEN (required). SPARQL Update is never "
+                   "applied over HTTP.")
 @click.option("--allow-service", is_flag=True,
               help="Allow SERVICE clauses (federation). Without it the query workers cannot open a network "
                    "socket, so no query makes the server send a request anywhere.")
@@ -63,7 +65,8 @@ def serve(ctx: Context, host: str, port: int, allowed_hosts: tuple[str, ...], co
     """Serve the graph over HTTP: web pages, a SPARQL 1.1 endpoint, the stored queries as a JSON API, OpenAPI.
 
     Routes: /sparql (SPARQL 1.1 Protocol, content negotiation, service description), /api/queries,
-    /api/queries/NAME?param=value&_format=csv&_limit=10, /api/additions (with --allow-update),
+    /api/queries/NAME?param=value&_format=csv&_limit=10, /api/additions and /api/links/accept|reject
+    (with --allow-update),
     /openapi.json, and the HTML pages. Queries run in worker processes that are killed when they overrun
     --timeout or --worker-memory. It listens on 127.0.0.1 unless --host says otherwise, so only this
     machine can reach it.

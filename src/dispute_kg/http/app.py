@@ -8,6 +8,7 @@ how it is served: `http.listener` runs it on waitress, and `call` answers one re
 
 from __future__ import annotations
 
+import hmac
 import io
 import json
 import re
@@ -216,6 +217,26 @@ class App:
         except Exception as exc:  # answer, log, and keep serving
             traceback.print_exc()
             return error_response(500, f"internal error: {type(exc).__name__}")
+
+
+def bearer_token(req: Request) -> str | None:
+    """The token of an `Authorization: Bearer TOKEN` header (the scheme is case-insensitive, RFC 7235)."""
+    scheme, _, token = req.header("Authorization").strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def check_token(app: App, req: Request) -> None:
+    """The one guard of every route that changes the project: `--allow-update`, then the update token."""
+    if not app.settings.allow_update:
+        raise HTTPError(403, "this server is read-only: start serve with --allow-update (and the token in "
+                             f"{UPDATE_TOKEN_ENV}) to accept changes")
+    challenge = [("WWW-Authenticate", 'Bearer realm="dispute-kg"')]
+    token = bearer_token(req)
+    if token is None:
+        raise HTTPError(401, "changes need an Authorization: Bearer token (the update token)", challenge)
+    expected = app.settings.update_token or ""
+    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
+        raise HTTPError(403, "the bearer token is not the update token", challenge)
 
 
 def query_to_dict(q: Any) -> dict[str, Any]:

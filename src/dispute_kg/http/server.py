@@ -11,6 +11,8 @@ Routes:
 - `/api/additions` (POST, Turtle, bearer token, only with `--allow-update`): `KnowledgeGraph.add`, the path
   `dispute-kg add` takes: validated, recorded in `data/history/`, written to a data file; the JSON answer is
   the validation report.
+- `/api/links/accept`, `/api/links/reject` (POST, JSON, bearer token, only with `--allow-update`): a curator's
+  decision on an entity's Wikidata link, through `links.decide` as `dispute-kg link accept|reject` (`http.links`).
 - `/api/queries`: the stored queries; `/api/queries/NAME?param=value&_format=&_limit=&_timeout=`: one
   stored query, with the CLI's parameter rules (the catalogue binds values as RDF terms).
 - `/openapi.json`: an OpenAPI 3 document generated from the query headers.
@@ -23,7 +25,6 @@ API and the `Dispute-KG-Truncated: true` header everywhere). Every error on thes
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import math
 import re
@@ -43,6 +44,7 @@ from .app import (
     Settings,
     View,
     call,
+    check_token,
     error_status,
     json_response,
     query_to_dict,
@@ -79,25 +81,6 @@ def _positive(req: Request, name: str, cap: float, kind: type) -> Any:
     if not math.isfinite(value) or value <= 0:
         raise HTTPError(400, f"{name} must be a positive number; got {raw!r}")
     return min(value, kind(cap))
-
-
-def bearer_token(req: Request) -> str | None:
-    """The token of an `Authorization: Bearer TOKEN` header (the scheme is case-insensitive, RFC 7235)."""
-    scheme, _, token = req.header("Authorization").strip().partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
-def check_token(app: App, req: Request) -> None:
-    if not app.settings.allow_update:
-        raise HTTPError(403, "this server is read-only: start serve with --allow-update (and the token in "
-                             f"{UPDATE_TOKEN_ENV}) to accept additions")
-    challenge = [("WWW-Authenticate", 'Bearer realm="dispute-kg"')]
-    token = bearer_token(req)
-    if token is None:
-        raise HTTPError(401, "additions need an Authorization: Bearer token", challenge)
-    expected = app.settings.update_token or ""
-    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
-        raise HTTPError(403, "the bearer token is not the update token", challenge)
 
 
 def _utf8(body: bytes) -> str:
@@ -322,6 +305,23 @@ def openapi(app: App) -> dict[str, Any]:
                           "403": {"description": "Wrong token, or the server is read-only"},
                           "422": {"description": "Refused: the validation report; nothing changed",
                                   "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+        **{f"/api/links/{action}": {"post": {
+            "summary": f"{action.capitalize()} a Wikidata item for an entity, as `dispute-kg link {action}` does",
+            "operationId": f"link{action.capitalize()}",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["entity", "qid"], "additionalProperties": False,
+                "properties": {"entity": {"type": "string", "example": "state/japan"},
+                               "qid": {"type": "string", "example": "Q17"}, "note": {"type": "string"},
+                               "author": {"type": "string", "description": "an ORCID, mailto: or https: IRI"},
+                               "author_label": {"type": "string"}}}}}},
+            "responses": {"200": {"description": "Recorded (or already so): the entity's link records now",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}},
+                          "400": error, "401": {"description": "No bearer token"},
+                          "403": {"description": "Wrong token, or the server is read-only"},
+                          "422": {"description": "The item fails the checks of `link --check`; nothing changed",
+                                  "content": {"application/json": {"schema": {
+                                      "$ref": "#/components/schemas/Error"}}}}}}}
+           for action in ("accept", "reject")},
         "/api/queries": {"get": {"summary": "The stored queries", "operationId": "listQueries",
                                  "responses": {"200": {"description": "Stored queries with their parameters",
                                                        "content": {"application/json": {"schema": {
@@ -401,7 +401,9 @@ def make_app(kg: Any, settings: Settings | None = None, executor: Any = None) ->
     app.add_route("GET", "/api/queries", queries_view(app))
     app.add_route("GET", r"/api/queries/(?P<name>[^/]+)", stored_query_view(app))
     app.add_route("GET", "/openapi.json", openapi_view(app))
+    from .links import install as install_links
     from .reconcile import install as install_reconcile
 
+    install_links(app)
     install_reconcile(app)
     return app

@@ -425,6 +425,28 @@ class ServedGraph:
             self.executor.refresh()
         return report, addition
 
+    def decide_links(self, decisions: list[Any], author: str | None, *, author_label: str = "") -> list[str]:
+        """`links.decide`, the code path of `link accept|reject`, with items verified against the offline
+        snapshot (as `--offline`: a server asks no remote endpoint on a click). A decision that changed the
+        links file is followed by the build the next command would run, and every worker reopens the store.
+
+        Decisions are serialised by the writer lock; builds need no lock of ours: `build` decides freshness
+        under the writer lock, so decisions racing each other share one rebuild, and each request returns
+        only once a store holding its own decision is published."""
+        from ..links import decide, open_endpoint
+        from ..project.build import build
+        from ..project.state import read_pointer
+
+        published = read_pointer(str(self.project.state_dir))
+        lines = decide(self.project, decisions, author, lambda: open_endpoint(None, True, self.project),
+                       author_label=author_label)
+        if not self.project.is_fresh():  # as `KnowledgeGraph.open` decides; an `unchanged` decision builds nothing
+            build(self.project)
+        if read_pointer(str(self.project.state_dir)) != published:
+            self.executor.refresh()
+            self.kg.follow = True  # the in-process graph moves to the new generation on its next query
+        return lines
+
     def close(self) -> None:
         self.executor.close()
         self.kg.close()

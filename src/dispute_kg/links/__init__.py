@@ -22,7 +22,7 @@ from .client import (
     user_agent,
 )
 from .common import DEFAULT_ENDPOINT, LINKS_FILE, SNAPSHOT_FILE, WD, WDT, qid
-from .curation import Decision, LinkCheck, apply_decisions, author_iri, check_links
+from .curation import Decision, LinkCheck, apply_decisions, author_iri, check_links, decide, link_state
 from .reconcile import (
     Candidate,
     Entity,
@@ -57,8 +57,10 @@ __all__ = [
     "apply_decisions",
     "author_iri",
     "check_links",
+    "decide",
     "export_sssom",
     "fail_if_problems",
+    "link_state",
     "load_type_map",
     "open_endpoint",
     "outcome_summary",

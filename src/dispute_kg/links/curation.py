@@ -9,9 +9,12 @@ makes is held to the rule `link --check` enforces.
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -130,8 +133,13 @@ def author_iri(author: str | None) -> str:
     return author
 
 
+def entity_iri(ref: str) -> str:
+    """The IRI an entity reference names: an IRI as given, or a path under id/ (`state/japan`)."""
+    return ref if ref.startswith(("http://", "https://")) else ID + ref.strip("/")
+
+
 def resolve_entity(entities: dict[str, Entity], ref: str) -> Entity:
-    iri = ref if ref.startswith(("http://", "https://")) else ID + ref.strip("/")
+    iri = entity_iri(ref)
     if iri not in entities:
         close = sorted(e.slug for e in entities.values() if ref.rsplit("/", 1)[-1] in e.slug)[:5]
         hint = f"; did you mean {', '.join(close)}?" if close else ""
@@ -153,6 +161,23 @@ class Decision:
     reject: bool
     note: str = ""
     author: str = ""  # who decided, when it differs from the caller's author (a row of an imported file)
+
+
+AUTHOR_ENV = "DISPUTE_KG_AUTHOR"
+
+
+def decide(project: Project, decisions: list[Decision], author: str | None,
+           open_endpoint: Callable[[], AnyEndpoint], *, author_label: str = "", dry_run: bool = False) -> list[str]:
+    """A curator's decisions, as `link accept|reject|import` and the server's /api/links routes make them.
+
+    The author is `author`, else $DISPUTE_KG_AUTHOR; a single decision is refused without one before
+    anything is read (an imported row may name its own). `open_endpoint` is called only when an accept
+    needs an item verified, so a rejection never waits for an endpoint."""
+    who = author or os.environ.get(AUTHOR_ENV)
+    if who or len(decisions) == 1:
+        who = author_iri(who)  # refuse a missing or malformed author before anything is asked
+    endpoint = open_endpoint() if any(not d.reject for d in decisions) else None
+    return apply_decisions(project, decisions, who, endpoint, author_label=author_label, dry_run=dry_run)
 
 
 def apply_decisions(project: Project, decisions: list[Decision], author: str | None, endpoint: AnyEndpoint | None,
@@ -215,3 +240,47 @@ def _apply(project: Project, decisions: list[Decision], author: str | None, endp
         raise CheckFailed("refused, nothing written: " + " | ".join(failures))
     save_links(path, records.values(), dry_run=dry_run)
     return lines
+
+
+def link_state(project: Project, entity: str, links_path: Path | None = None) -> dict[str, Any] | None:
+    """Where `entity` (an IRI or a path under id/) stands in the link records, as plain data: its link,
+    its scored candidates and its rejections; None when it has no record."""
+    iri = entity_iri(entity)
+    record = _records_by_subject(links_path or project.root / LINKS_FILE).get(iri)
+    if record is None:
+        return None
+
+    def one(r: Record) -> dict[str, Any]:
+        return {"qid": qid(r.object), "item": r.object, "label": r.object_label,
+                "justification": r.justification, "confidence": _number(r.confidence),
+                "score": _number(r.similarity_score), "date": r.date, "author": r.author_id,
+                "author_label": r.author_label, "comment": r.comment, "note": r.note}
+
+    return {"entity": record.subject, "label": record.subject_label, "pending": record.pending,
+            "manual": record.manual, "link": None if record.pending else one(record),
+            "reason": record.comment if record.pending else "",
+            "candidates": [one(c) for c in sorted(record.candidates, key=lambda c: (-(_number(c.confidence) or 0),
+                                                                                   c.object))],
+            "rejected": [one(r) for r in record.rejected]}
+
+
+_PARSED: dict[str, tuple[tuple[int, int, int], dict[str, Record]]] = {}
+
+
+def _records_by_subject(path: Path) -> dict[str, Record]:
+    """The records of `path`, parsed once per version of the file: every entity page asks, and the one
+    atomic write replaces the file (a new inode), so (inode, size, mtime) names a version."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return {}
+    key = (st.st_ino, st.st_size, st.st_mtime_ns)
+    cached = _PARSED.get(str(path))
+    if cached is None or cached[0] != key:
+        cached = (key, {r.subject: r for r in read_links(path)})
+        _PARSED[str(path)] = cached
+    return cached[1]
+
+
+def _number(value: str | None) -> float | None:
+    return float(value) if value not in (None, "") else None

@@ -192,13 +192,17 @@ def entity_data(app: App, req: Request) -> Data:
                     "confidence": float(confidence) if confidence else None,
                     "justification": _v(rec, "justification"), "date": _v(rec, "date"),
                     "pending": pending, "comment": _v(rec, "comment")}
+    from ...links import link_state
+
+    curation = link_state(app.kg.project, iri)  # the records `link accept|reject` read and write
     triples = app.kg.run_result("entity", {"id": iri}, limit=app.settings.max_rows).to_sparql_json()
     is_source = DEF + "Source" in asserted or DEF + "Source" in inferred
     return {"iri": iri, "curie": shorten(iri), "label": labels[0] if labels else shorten(iri), "labels": labels,
             "aliases": aliases, "definitions": definitions, "notes": notes,
             "types": {"asserted": [{"iri": k, "label": v} for k, v in asserted.items()],
                       "inferred": [{"iri": k, "label": v} for k, v in inferred.items()]},
-            **groups, "mentions": quotes.get(iri, []), "wikidata": wikidata,
+            **groups, "mentions": quotes.get(iri, []), "wikidata": wikidata, "curation": curation,
+            "can_update": bool(app.settings.allow_update),
             "source_view": f"/source/{path.rsplit('/', 1)[-1]}" if is_source else None,
             "acting_for_it": [a for a in agents if a["how"]],
             "triples": triples}
@@ -259,7 +263,7 @@ def entity_render(app: App, d: Data) -> str:
         sections.append(f'<section id="mentions" aria-labelledby="mentions-h"><h2 id="mentions-h">Where the source '
                         f'mentions it</h2><div class="quotes">{quotes}</div></section>')
     sections.append(f'<section id="wikidata" aria-labelledby="wd-h"><h2 id="wd-h">Wikidata</h2>'
-                    f'{wikidata_html(app, d)}</section>')
+                    f'{wikidata_html(app, d)}{curation_html(app, d)}</section>')
     sections.append(f'<section id="triples"><details><summary>Every triple about {esc(d["label"])}</summary>'
                     f'{results_table(app, d["triples"])}</details></section>')
     body = f"""
@@ -271,7 +275,10 @@ def entity_render(app: App, d: Data) -> str:
 {more}{aliases}{defs}{notes}{source_view}
 {f'<p class="summary">{summary}</p>' if summary else ''}
 {''.join(sections)}"""
-    return page(app, d["label"], body, json_href=url(app, entity_path(d["iri"]) or "/") + "?_format=json")
+    script = (f'<script src="{esc(url(app, "/static/links.js"))}" defer></script>'
+              if d["can_update"] and d["curation"] else "")
+    return page(app, d["label"], body, head=script,
+                json_href=url(app, entity_path(d["iri"]) or "/") + "?_format=json")
 
 
 def wikidata_html(app: App, d: Data) -> str:
@@ -295,3 +302,80 @@ def wikidata_html(app: App, d: Data) -> str:
 
 def _unprefixed(comment: str | None) -> str:
     return (comment or "").removeprefix("PENDING REVIEW:").strip()
+
+
+def _decide_buttons(item: dict[str, Any], *, accept: bool, reject: bool) -> str:
+    """Accept / Reject for one item; hidden until `static/links.js` runs, since only a script can send the
+    token in a header. The visually hidden QID tells a screen reader which row a button decides."""
+    which = f'<span class="visually-hidden"> {esc(item["qid"])}</span>'
+    out = []
+    if accept:
+        out.append(f'<button type="button" class="link-decide" data-action="accept" data-qid="{esc(item["qid"])}" '
+                   f'hidden>Accept{which}</button>')
+    if reject:
+        out.append(f'<button type="button" class="link-decide secondary" data-action="reject" '
+                   f'data-qid="{esc(item["qid"])}" hidden>Reject{which}</button>')
+    return " ".join(out)
+
+
+def _how(justification: str) -> str:
+    return shorten(justification).replace("https://w3id.org/semapv/vocab/", "semapv:") if justification else ""
+
+
+def _score(value: float | None) -> str:
+    return f"{value:.2f}" if value is not None else "—"
+
+
+def curation_html(app: App, d: Data) -> str:
+    """The entity's link records: its link, its scored candidates and its rejections; with updates allowed,
+    a button for each decision `dispute-kg link accept|reject` could make."""
+    c = d["curation"]
+    if c is None:
+        return ""
+    can = d["can_update"]
+    out = ['<h3 id="wd-records-h">Link records</h3>']
+    if c["link"]:
+        link = c["link"]
+        who = f' by {esc(link["author_label"] or link["author"])}' if link["author"] else ""
+        out.append(f'<p id="wd-current">Linked to <a href="{esc(link["item"])}" rel="external noopener">'
+                   f'{esc(link["qid"])}</a> {esc(link["label"])} ({esc(_how(link["justification"]))}'
+                   f'{who}, {esc(link["date"])}) {_decide_buttons(link, accept=False, reject=can)}</p>')
+    else:
+        out.append('<p id="wd-current">Not linked: pending review.</p>')
+    if c["candidates"]:
+        rows = "".join(
+            f'<tr><td><a href="{esc(x["item"])}" rel="external noopener">{esc(x["qid"])}</a></td>'
+            f'<td>{esc(x["label"])}</td><td>{_score(x["confidence"])}</td><td>{_score(x["score"])}</td>'
+            + (f'<td>{_decide_buttons(x, accept=True, reject=True)}</td>' if can else "") + "</tr>"
+            for x in c["candidates"])
+        head = "<th scope=\"col\">Decision</th>" if can else ""
+        out.append(f'<div class="table-wrap"><table id="wd-candidates"><caption>Candidates found by '
+                   f'<code>dispute-kg link</code>, best first</caption><thead><tr><th scope="col">Item</th>'
+                   f'<th scope="col">Label</th><th scope="col">Score</th><th scope="col">Name similarity</th>'
+                   f'{head}</tr></thead><tbody>{rows}</tbody></table></div>')
+    elif c["pending"]:
+        out.append('<p class="meta">No candidate was found.</p>')
+    if c["rejected"]:
+        items = "".join(f'<li><a href="{esc(x["item"])}" rel="external noopener">{esc(x["qid"])}</a> '
+                        f'{esc(x["label"])} ({esc(x["author_label"] or x["author"])}, {esc(x["date"])})</li>'
+                        for x in c["rejected"])
+        out.append(f'<p>Rejected by a curator:</p><ul id="wd-rejected">{items}</ul>')
+    if can:
+        api = url(app, "/api/links/")
+        out.append(f"""<form id="link-curation" class="link-curation" data-api="{esc(api)}"
+ data-entity="{esc(c["entity"])}" hidden><fieldset><legend>Decide as a curator</legend>
+<p class="meta">Each decision is checked and recorded as <code>dispute-kg link accept|reject</code> records it
+(items are verified against the offline snapshot).</p>
+<label for="link-token">Update token</label> <input type="password" id="link-token" autocomplete="off">
+<label for="link-author">Your IRI (ORCID, mailto: or https:)</label>
+<input type="text" id="link-author" autocomplete="off" placeholder="https://orcid.org/0000-…">
+<label for="link-author-label">Your name</label> <input type="text" id="link-author-label" autocomplete="name">
+<label for="link-note">Why (kept in the record)</label> <input type="text" id="link-note">
+<label for="link-qid">Another item</label> <input type="text" id="link-qid" placeholder="Q…" autocomplete="off">
+<button type="button" class="link-decide" data-action="accept" data-qid="" hidden>Accept the item</button>
+<button type="button" class="link-decide secondary" data-action="reject" data-qid="" hidden>Reject the item</button>
+</fieldset><p id="link-status" role="status" aria-live="polite"></p></form>""")
+    elif c["candidates"] or c["pending"]:
+        out.append('<p class="meta">This server is read-only: decide with <code>dispute-kg link accept|reject</code>'
+                   ', or start <code>serve --allow-update</code> for buttons here.</p>')
+    return "".join(out)

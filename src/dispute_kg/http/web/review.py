@@ -10,12 +10,11 @@ kind, a side panel to accept, edit or reject each, and new assertions made from 
   problem tied to the candidate whose node it is about, so the page shows it beside the text.
 
 The POST routes write, so they are refused unless `serve` runs with `--allow-update`, and need the update
-token as a bearer token, exactly as SPARQL updates do.
+token as a bearer token, checked by the guard `/api/additions` uses (`app.check_token`).
 """
 
 from __future__ import annotations
 
-import hmac
 import itertools
 import json
 import os
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ...rdf.namespaces import ID, shorten
-from ..app import App, HTTPError, Request, Response, json_response
+from ..app import App, HTTPError, Request, Response, check_token, json_response
 from .layout import Data, esc, page, url
 
 SLUG = r"(?P<slug>[A-Za-z0-9._-]+)"
@@ -155,21 +154,6 @@ Accepted candidates are validated as one addition.</p>{note}
                 json_href=url(app, f"/review/{d['slug']}?_format=json"), wide=True)
 
 
-def _guard(app: App, req: Request) -> None:
-    """The same rule as SPARQL updates: --allow-update, and the update token as a bearer token."""
-    s = app.settings
-    if req.method != "POST":
-        raise HTTPError(405, "send this by POST", [("Allow", "POST")])
-    if not s.allow_update:
-        raise HTTPError(403, "this server is read-only (start serve with --allow-update to accept additions)")
-    auth = req.environ.get("HTTP_AUTHORIZATION", "")
-    challenge = [("WWW-Authenticate", 'Bearer realm="dispute-kg"')]
-    if not auth.startswith("Bearer "):
-        raise HTTPError(401, "additions need an Authorization: Bearer token", challenge)
-    if not s.update_token or not hmac.compare_digest(auth[7:].strip().encode(), s.update_token.encode()):
-        raise HTTPError(403, "the bearer token is not the update token", challenge)
-
-
 def _body(req: Request) -> dict[str, Any]:
     try:
         data = json.loads(req.body().decode("utf-8") or "{}")
@@ -219,7 +203,7 @@ def accept_view(app: App) -> Any:
         from ...extract import Draft, remember_rejections
         from ...extract.candidates import Candidate
 
-        _guard(app, req)
+        check_token(app, req)  # the guard of every route that changes the project
         slug = req.params["slug"]
         body = _body(req)
         draft = _draft(app, slug)
