@@ -15,7 +15,9 @@ Atomicity: everything runs under the project's writer lock. The new generation i
 publish and keeping copies of any file it removes) is written before data/ changes; the pointer
 rename that publishes the generation is the commit point. A command that finds a journal left by a
 dead process looks at the pointer: if it names the journal's generation the change is complete and
-the journal is dropped; otherwise created files are deleted and removed files restored. Each writer
+the journal is dropped; otherwise created files are deleted and removed files restored. An addition
+sent to a remote store too is journalled before the remote update (the store's selector and the quads),
+and recovery undoes that update with the rest (`RemoteMirror`). Each writer
 validates only after it holds the lock, against the store as the previous writer left it, so
 neither of two racing additions is lost, and a build waiting for the lock reads the addition's file.
 
@@ -30,7 +32,6 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -261,38 +262,86 @@ def ensure_built(project: Project) -> None:
             build(project)
 
 
-Mirror = Callable[[list[ox.Quad], list[ox.Quad]], None]
+class RemoteMirror:
+    """A remote store that takes each addition's quads too, so that it keeps holding what the project's
+    store holds (as `push` left it).
 
+    The change is journalled before it is sent (`commit`): the journal names this store's selector and
+    keeps the quads, so a process killed at any point leaves enough to undo it. `apply` is one SPARQL
+    Update operation (one transaction on the server); `undo` deletes exactly the quads `apply` inserted and
+    puts back the ones it deleted, and may be repeated: DELETE DATA of an absent quad and INSERT DATA of a
+    present one change nothing. Additions carry no blank nodes (the input rules refuse them), so every quad
+    can be named in DELETE DATA."""
 
-def sparql_mirror(store: Any) -> Mirror:
-    """Apply an addition's quads to a remote store first, in one SPARQL Update request (one transaction
-    on the server): if the request fails, neither the remote store nor the project has changed."""
-    from ..stores.base import require
+    def __init__(self, store: Any) -> None:
+        from ..stores.base import require
 
-    require(store, "update")
+        require(store, "update")
+        self.store = store
 
-    def mirror(add: list[ox.Quad], remove: list[ox.Quad]) -> None:
-        parts = []
-        if remove:
-            parts.append(f"DELETE DATA {{ {_data_block(remove)} }}")
-        if add:
-            parts.append(f"INSERT DATA {{ {_data_block(add)} }}")
+    @property
+    def selector(self) -> str:
+        return self.store.selector()
+
+    def apply(self, add: list[ox.Quad], remove: list[ox.Quad]) -> None:
+        if add and remove:  # one operation, so an error answer means nothing was applied
+            self.store.update(f"DELETE {{ {_data_block(remove)} }} INSERT {{ {_data_block(add)} }} WHERE {{}}")
+        elif add:
+            self.store.update(f"INSERT DATA {{ {_data_block(add)} }}")
+        elif remove:
+            self.store.update(f"DELETE DATA {{ {_data_block(remove)} }}")
+
+    def undo(self, add: list[ox.Quad], remove: list[ox.Quad]) -> None:
+        # one operation per graph: Virtuoso 7.2 leaves language-tagged literals in place when one DELETE
+        # DATA names several graphs
+        parts = [f"DELETE DATA {{ {_data_block(quads)} }}" for quads in _by_graph(add)]
+        parts += [f"INSERT DATA {{ {_data_block(quads)} }}" for quads in _by_graph(remove)]
         if parts:
-            store.update(" ;\n".join(parts))
+            self.store.update(" ;\n".join(parts))
 
-    return mirror
+
+def _by_graph(quads: list[ox.Quad]) -> list[list[ox.Quad]]:
+    groups: dict[str, list[ox.Quad]] = {}
+    for q in quads:
+        groups.setdefault(str(q.graph_name), []).append(q)
+    return [groups[g] for g in sorted(groups)]
+
+
+def sparql_mirror(store: Any) -> RemoteMirror:
+    """`store` (a `sparql:` store with update) as the mirror of an addition."""
+    return RemoteMirror(store)
+
+
+REMOTE_ADD, REMOTE_REMOVE = "remote-add.nq", "remote-remove.nq"
+
+
+def undo_remote(project: Project, journal: dict) -> None:
+    """Undo the remote half of an interrupted addition, from the quads its journal kept (called by
+    `state.rollback_journal`). Raises BackendUnavailable when the store cannot be reached: the journal
+    then stays, and the next command tries again."""
+    from ..stores.base import open_store
+
+    jdir = state.journal_dir(project)
+
+    def read(name: str) -> list[ox.Quad]:
+        path = jdir / name
+        return list(ox.parse(path.read_bytes(), format=ox.RdfFormat.N_QUADS)) if path.exists() else []
+
+    RemoteMirror(open_store(journal["remote"], project=project)).undo(read(REMOTE_ADD), read(REMOTE_REMOVE))
 
 
 def commit(project: Project, *, files: dict[str, bytes], graph_triples: dict[str, list[tuple]],
            inferred: list[tuple], uninferred: list[tuple], op: str, ident: str,
-           mirror: Mirror | None = None) -> None:
+           mirror: RemoteMirror | None = None) -> None:
     """Write `files` and publish a store generation holding their quads, all or nothing (caller holds
     the lock).
 
     The current generation is copied and the quads applied to the copy, which readers cannot see
-    until the pointer names it; then the journal, the files, the copy's manifest (fingerprinting the
-    files as written) and the pointer, which is the commit point. A `mirror` (a remote store) gets
-    the same quads before anything local is touched."""
+    until the pointer names it; then the journal, the remote update (with a `mirror`), the files, the
+    copy's manifest (fingerprinting the files as written) and the pointer, which is the commit point.
+    The journal is written before the remote store is touched and keeps what it will be sent, so a
+    process killed at any point before the pointer is rolled back everywhere by the next command, the
+    remote store included, and one killed after it has completed everywhere."""
     add = [ox.Quad(s, p, o, ox.NamedNode(file_graph(rel))) for rel, triples in graph_triples.items()
            for s, p, o in triples]
     add += [ox.Quad(s, p, o, ox.NamedNode(INFERRED_GRAPH)) for s, p, o in inferred]
@@ -300,16 +349,27 @@ def commit(project: Project, *, files: dict[str, bytes], graph_triples: dict[str
     for rel in files:
         if (project.root / rel).exists():
             raise InputError(f"{rel} already exists; refusing to overwrite it")
-    if mirror is not None:
-        mirror(add, remove)
     base = project.manifest() or {}
     generation = state.new_generation(project)
     state.copy_store(project.store_path, generation / "store")
     update_store(generation / "store", add, remove, point=op)
     journal = {"op": op, "id": ident, "created": sorted(files), "removed": [],
                "previous": base.get("generation"), "generation": generation.name}
-    state.begin_journal(project, journal, point=op)
+    extra = {}
+    if mirror is not None:
+        journal["remote"] = mirror.selector
+        extra = {REMOTE_ADD: _quads_nq(add), REMOTE_REMOVE: _quads_nq(remove)}
+    state.begin_journal(project, journal, point=op, extra=extra)
     try:
+        if mirror is not None:
+            state.fault(f"{op}:remote:update")
+            try:
+                mirror.apply(add, remove)
+            except BaseException as exc:
+                if getattr(exc, "unapplied", False):
+                    journal.pop("remote")  # the server did not act on it: nothing to undo there
+                raise
+            state.fault(f"{op}:remote:updated")
         for rel, data in sorted(files.items()):
             state.write_atomic(project.root / rel, data, point=f"{op}:file")
         _write_manifest(project, generation, base, add, remove, point=op)
@@ -345,7 +405,7 @@ def _write_manifest(project: Project, generation: Path, base: dict, add: list[ox
 
 
 def add(project: Project, inputs: Any, *, agent: str | None = None, note: str | None = None,
-        strict: bool = False, mirror: Mirror | None = None) -> tuple[Any, Addition | None]:
+        strict: bool = False, mirror: RemoteMirror | None = None) -> tuple[Any, Addition | None]:
     """Validate `inputs` and, only if they conform, commit them as one addition.
 
     Returns the validation report and the Addition (None when refused)."""
