@@ -188,3 +188,50 @@ def test_the_next_command_undoes_a_killed_remote_add_and_says_so(remote_project,
     records = result.stdout.splitlines()  # the source's registration only: the addition is gone
     assert len(records) == 1 and "registered source" in records[0], result.stdout
     assert (remote_state(selector), snapshot(project)) == before
+
+
+def test_a_remote_store_down_during_recovery_keeps_the_journal_until_it_is_back(built_copy, tmp_path):
+    """Killed after the remote update, and the remote store is down when the next command recovers: the
+    project is rolled back, the command exits 3 saying so and keeps the journal; once the store is back,
+    the next command undoes the remote update too."""
+    import subprocess
+
+    from servers import OXIGRAPH, oxigraph_selector, wait_until_up
+    from test_state import snapshot
+    from test_validate import GOOD
+
+    port, location = free_port(), tmp_path / "server"
+
+    def start() -> subprocess.Popen:
+        proc = subprocess.Popen([str(OXIGRAPH), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
+                                 "--union-default-graph"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until_up(f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", proc)
+        return proc
+
+    selector = oxigraph_selector(port)
+    good = tmp_path / "good.ttl"
+    good.write_text(GOOD, encoding="utf-8")
+    server = start()
+    try:
+        assert run_cli("--project", str(built_copy), "push", "--to", selector).returncode == 0
+        before = (remote_state(selector), snapshot(built_copy))
+        killed = run_cli("--project", str(built_copy), "--store", selector, "add", str(good),
+                         env={"DISPUTE_KG_CRASH_AT": "add:remote:updated"})
+        assert killed.returncode == 97, killed.stdout + killed.stderr
+        server.terminate()
+        server.wait(10)
+        down = run_cli("--project", str(built_copy), "history")
+        assert down.returncode == 3, down.stdout + down.stderr
+        assert "next command tries the remote store again" in down.stderr, down.stderr
+        assert (built_copy / ".dispute-kg" / "journal.json").exists()
+        assert snapshot(built_copy) == before[1]  # the project itself is already as before
+        server = start()
+        assert remote_state(selector) != before[0]
+        back = run_cli("--project", str(built_copy), "history")
+        assert back.returncode == 0, back.stderr
+        assert "rolled back an interrupted add" in back.stderr, back.stderr
+        assert not (built_copy / ".dispute-kg" / "journal.json").exists()
+        assert (remote_state(selector), snapshot(built_copy)) == before
+    finally:
+        server.terminate()
+        server.wait(10)
