@@ -43,6 +43,7 @@ from ..query import search
 from ..rdf.namespaces import DEF, GRAPH, ID, INFERRED_GRAPH, PREFIXES, file_graph
 from . import state
 from .folder import Project
+from .remote import REMOTE_ADD, REMOTE_REMOVE, RemoteMirror, data_block
 
 PROV = "http://www.w3.org/ns/prov#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -57,20 +58,13 @@ def _quads_nq(quads: list[ox.Quad]) -> bytes:
     return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) if quads else b""
 
 
-def _data_block(quads: list[ox.Quad]) -> str:
-    by_graph: dict[str, list[str]] = {}
-    for q in quads:
-        by_graph.setdefault(str(q.graph_name), []).append(f"{q.subject} {q.predicate} {q.object} .")
-    return " ".join(f"GRAPH {g} {{ {' '.join(lines)} }}" for g, lines in sorted(by_graph.items()))
-
-
 def update_store(path: Path, add: list[ox.Quad], remove: list[ox.Quad], *, point: str) -> None:
     """Remove and add quads in one SPARQL update (one Oxigraph transaction) on an unpublished store."""
     parts = []
     if remove:
-        parts.append(f"DELETE DATA {{ {_data_block(remove)} }}")
+        parts.append(f"DELETE DATA {{ {data_block(remove)} }}")
     if add:
-        parts.append(f"INSERT DATA {{ {_data_block(add)} }}")
+        parts.append(f"INSERT DATA {{ {data_block(add)} }}")
     store = ox.Store(str(path))
     try:
         if parts:
@@ -262,72 +256,9 @@ def ensure_built(project: Project) -> None:
             build(project)
 
 
-class RemoteMirror:
-    """A remote store that takes each addition's quads too, so that it keeps holding what the project's
-    store holds (as `push` left it).
-
-    The change is journalled before it is sent (`commit`): the journal names this store's selector and
-    keeps the quads, so a process killed at any point leaves enough to undo it. `apply` is one SPARQL
-    Update operation (one transaction on the server); `undo` deletes exactly the quads `apply` inserted and
-    puts back the ones it deleted, and may be repeated: DELETE DATA of an absent quad and INSERT DATA of a
-    present one change nothing. Additions carry no blank nodes (the input rules refuse them), so every quad
-    can be named in DELETE DATA."""
-
-    def __init__(self, store: Any) -> None:
-        from ..stores.base import require
-
-        require(store, "update")
-        self.store = store
-
-    @property
-    def selector(self) -> str:
-        return self.store.selector()
-
-    def apply(self, add: list[ox.Quad], remove: list[ox.Quad]) -> None:
-        if add and remove:  # one operation, so an error answer means nothing was applied
-            self.store.update(f"DELETE {{ {_data_block(remove)} }} INSERT {{ {_data_block(add)} }} WHERE {{}}")
-        elif add:
-            self.store.update(f"INSERT DATA {{ {_data_block(add)} }}")
-        elif remove:
-            self.store.update(f"DELETE DATA {{ {_data_block(remove)} }}")
-
-    def undo(self, add: list[ox.Quad], remove: list[ox.Quad]) -> None:
-        # one operation per graph: Virtuoso 7.2 leaves language-tagged literals in place when one DELETE
-        # DATA names several graphs
-        parts = [f"DELETE DATA {{ {_data_block(quads)} }}" for quads in _by_graph(add)]
-        parts += [f"INSERT DATA {{ {_data_block(quads)} }}" for quads in _by_graph(remove)]
-        if parts:
-            self.store.update(" ;\n".join(parts))
-
-
-def _by_graph(quads: list[ox.Quad]) -> list[list[ox.Quad]]:
-    groups: dict[str, list[ox.Quad]] = {}
-    for q in quads:
-        groups.setdefault(str(q.graph_name), []).append(q)
-    return [groups[g] for g in sorted(groups)]
-
-
 def sparql_mirror(store: Any) -> RemoteMirror:
     """`store` (a `sparql:` store with update) as the mirror of an addition."""
     return RemoteMirror(store)
-
-
-REMOTE_ADD, REMOTE_REMOVE = "remote-add.nq", "remote-remove.nq"
-
-
-def undo_remote(project: Project, journal: dict) -> None:
-    """Undo the remote half of an interrupted addition, from the quads its journal kept (called by
-    `state.rollback_journal`). Raises BackendUnavailable when the store cannot be reached: the journal
-    then stays, and the next command tries again."""
-    from ..stores.base import open_store
-
-    jdir = state.journal_dir(project)
-
-    def read(name: str) -> list[ox.Quad]:
-        path = jdir / name
-        return list(ox.parse(path.read_bytes(), format=ox.RdfFormat.N_QUADS)) if path.exists() else []
-
-    RemoteMirror(open_store(journal["remote"], project=project)).undo(read(REMOTE_ADD), read(REMOTE_REMOVE))
 
 
 def commit(project: Project, *, files: dict[str, bytes], graph_triples: dict[str, list[tuple]],

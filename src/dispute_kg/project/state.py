@@ -326,11 +326,11 @@ def rollback_journal(project: Project, journal: dict) -> None:
             write_atomic(target, backup.read_bytes(), point="rollback")
     if journal.get("remote"):
         from ..errors import BackendUnavailable, DisputeKGError
-        from .additions import undo_remote
+        from .remote import undo_remote
 
         fault("rollback:remote")
         try:
-            undo_remote(project, journal)
+            undo_remote(journal_dir(project), journal["remote"])
         except DisputeKGError as exc:
             raise BackendUnavailable(
                 f"{journal.get('op', 'a change')} {journal.get('id', '')} was interrupted after it may have "
