@@ -27,7 +27,7 @@ LAYERS: list[set[str]] = [
     {"project"},
     {"validation", "links", "extract"},
     {"query", "reasoning"},
-    {"project.folder", "project.state"},
+    {"project.folder", "project.state", "project.remote"},
     {"stores"},
     {"rdf"},
     {"errors"},

@@ -13,6 +13,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -65,9 +66,11 @@ def cli(root: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "dispute_kg", "--project", str(root), *args]
 
 
-def run_with_images(root: Path, args: list[str], work: Path) -> list[tuple[str, Path]]:
+def run_with_images(root: Path, args: list[str], work: Path,
+                    on_pause: Callable[[str], None] | None = None) -> list[tuple[str, Path]]:
     """Run a command that pauses at every fault point; at each, copy the project as a crash there
-    would leave it (the disk as it is at that instant), then let it go on."""
+    would leave it (the disk as it is at that instant) and call `on_pause` with the point (to record
+    what else a crash there would leave, such as a remote store), then let it go on."""
     ctl = work / "ctl"
     ctl.mkdir(parents=True)
     env = dict(os.environ, DISPUTE_KG_PAUSE_AT="*", DISPUTE_KG_PAUSE_DIR=str(ctl), **FAST)
@@ -83,7 +86,17 @@ def run_with_images(root: Path, args: list[str], work: Path) -> list[tuple[str, 
         point = paused.read_text()
         paused.unlink()
         image = work / f"{len(images):03d}"
-        shutil.copytree(root, image, symlinks=True)
+        for attempt in range(5):  # a store the paused process holds open may still compact in the background
+            try:
+                shutil.copytree(root, image, symlinks=True)
+                break
+            except shutil.Error:
+                shutil.rmtree(image, ignore_errors=True)
+                if attempt == 4:
+                    raise
+                time.sleep(0.2)
+        if on_pause is not None:
+            on_pause(point)
         images.append((point, image))
         (ctl / "resume").touch()
     out, err = proc.communicate(timeout=60)

@@ -20,9 +20,13 @@ DEBUG_ENV = "DISPUTE_KG_DEBUG"
 
 
 class DisputeKGError(Exception):
-    """Base class: bad input or usage unless a subclass says otherwise."""
+    """Base class: bad input or usage unless a subclass says otherwise.
+
+    `unapplied` is True on the error of an update request the server certainly did not act on (it was
+    never sent, or the server answered it with an error), so nothing needs undoing."""
 
     exit_code = EXIT_USAGE
+    unapplied = False
 
 
 class InputError(DisputeKGError):

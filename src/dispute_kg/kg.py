@@ -218,7 +218,7 @@ class KnowledgeGraph:
 
         if self.selector.scheme == "sparql":
             # the project's files and embedded store take the addition; the remote store gets the same
-            # quads first, in one SPARQL Update request, so a refusal or a failure changes neither
+            # quads, journalled first, so a refusal, a failure or a kill changes none of them
             return add(self.project, data, agent=agent, note=note, strict=strict, mirror=sparql_mirror(self.store))
         if self.selector.scheme != "oxigraph" or self.selector.location:
             from .errors import CapabilityError

@@ -35,8 +35,8 @@ def add_cmd(ctx: Context, files: tuple[Path, ...], agent: str | None, note: str 
     if ctx.store and ctx.store.startswith("sparql:"):
         from ..stores.base import open_store
 
-        # the project's files stay the source of truth; the remote store gets the same quads first,
-        # in one SPARQL Update request, so a failure there leaves both unchanged
+        # the project's files stay the source of truth; the remote store gets the same quads, journalled
+        # first, so a failure or a kill anywhere is undone everywhere by the next command
         mirror = sparql_mirror(open_store(ctx.store, project=project))
     report, addition = add(project, list(files), agent=agent, note=note, strict=strict, mirror=mirror)
     if addition is None:

@@ -15,7 +15,9 @@ Atomicity: everything runs under the project's writer lock. The new generation i
 publish and keeping copies of any file it removes) is written before data/ changes; the pointer
 rename that publishes the generation is the commit point. A command that finds a journal left by a
 dead process looks at the pointer: if it names the journal's generation the change is complete and
-the journal is dropped; otherwise created files are deleted and removed files restored. Each writer
+the journal is dropped; otherwise created files are deleted and removed files restored. An addition
+sent to a remote store too is journalled before the remote update (the store's selector and the quads),
+and recovery undoes that update with the rest (`RemoteMirror`). Each writer
 validates only after it holds the lock, against the store as the previous writer left it, so
 neither of two racing additions is lost, and a build waiting for the lock reads the addition's file.
 
@@ -30,7 +32,6 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ from ..query import search
 from ..rdf.namespaces import DEF, GRAPH, ID, INFERRED_GRAPH, PREFIXES, file_graph
 from . import state
 from .folder import Project
+from .remote import REMOTE_ADD, REMOTE_REMOVE, RemoteMirror, data_block
 
 PROV = "http://www.w3.org/ns/prov#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -56,20 +58,13 @@ def _quads_nq(quads: list[ox.Quad]) -> bytes:
     return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) if quads else b""
 
 
-def _data_block(quads: list[ox.Quad]) -> str:
-    by_graph: dict[str, list[str]] = {}
-    for q in quads:
-        by_graph.setdefault(str(q.graph_name), []).append(f"{q.subject} {q.predicate} {q.object} .")
-    return " ".join(f"GRAPH {g} {{ {' '.join(lines)} }}" for g, lines in sorted(by_graph.items()))
-
-
 def update_store(path: Path, add: list[ox.Quad], remove: list[ox.Quad], *, point: str) -> None:
     """Remove and add quads in one SPARQL update (one Oxigraph transaction) on an unpublished store."""
     parts = []
     if remove:
-        parts.append(f"DELETE DATA {{ {_data_block(remove)} }}")
+        parts.append(f"DELETE DATA {{ {data_block(remove)} }}")
     if add:
-        parts.append(f"INSERT DATA {{ {_data_block(add)} }}")
+        parts.append(f"INSERT DATA {{ {data_block(add)} }}")
     store = ox.Store(str(path))
     try:
         if parts:
@@ -261,38 +256,23 @@ def ensure_built(project: Project) -> None:
             build(project)
 
 
-Mirror = Callable[[list[ox.Quad], list[ox.Quad]], None]
-
-
-def sparql_mirror(store: Any) -> Mirror:
-    """Apply an addition's quads to a remote store first, in one SPARQL Update request (one transaction
-    on the server): if the request fails, neither the remote store nor the project has changed."""
-    from ..stores.base import require
-
-    require(store, "update")
-
-    def mirror(add: list[ox.Quad], remove: list[ox.Quad]) -> None:
-        parts = []
-        if remove:
-            parts.append(f"DELETE DATA {{ {_data_block(remove)} }}")
-        if add:
-            parts.append(f"INSERT DATA {{ {_data_block(add)} }}")
-        if parts:
-            store.update(" ;\n".join(parts))
-
-    return mirror
+def sparql_mirror(store: Any) -> RemoteMirror:
+    """`store` (a `sparql:` store with update) as the mirror of an addition."""
+    return RemoteMirror(store)
 
 
 def commit(project: Project, *, files: dict[str, bytes], graph_triples: dict[str, list[tuple]],
            inferred: list[tuple], uninferred: list[tuple], op: str, ident: str,
-           mirror: Mirror | None = None) -> None:
+           mirror: RemoteMirror | None = None) -> None:
     """Write `files` and publish a store generation holding their quads, all or nothing (caller holds
     the lock).
 
     The current generation is copied and the quads applied to the copy, which readers cannot see
-    until the pointer names it; then the journal, the files, the copy's manifest (fingerprinting the
-    files as written) and the pointer, which is the commit point. A `mirror` (a remote store) gets
-    the same quads before anything local is touched."""
+    until the pointer names it; then the journal, the remote update (with a `mirror`), the files, the
+    copy's manifest (fingerprinting the files as written) and the pointer, which is the commit point.
+    The journal is written before the remote store is touched and keeps what it will be sent, so a
+    process killed at any point before the pointer is rolled back everywhere by the next command, the
+    remote store included, and one killed after it has completed everywhere."""
     add = [ox.Quad(s, p, o, ox.NamedNode(file_graph(rel))) for rel, triples in graph_triples.items()
            for s, p, o in triples]
     add += [ox.Quad(s, p, o, ox.NamedNode(INFERRED_GRAPH)) for s, p, o in inferred]
@@ -300,16 +280,27 @@ def commit(project: Project, *, files: dict[str, bytes], graph_triples: dict[str
     for rel in files:
         if (project.root / rel).exists():
             raise InputError(f"{rel} already exists; refusing to overwrite it")
-    if mirror is not None:
-        mirror(add, remove)
     base = project.manifest() or {}
     generation = state.new_generation(project)
     state.copy_store(project.store_path, generation / "store")
     update_store(generation / "store", add, remove, point=op)
     journal = {"op": op, "id": ident, "created": sorted(files), "removed": [],
                "previous": base.get("generation"), "generation": generation.name}
-    state.begin_journal(project, journal, point=op)
+    extra = {}
+    if mirror is not None:
+        journal["remote"] = mirror.selector
+        extra = {REMOTE_ADD: _quads_nq(add), REMOTE_REMOVE: _quads_nq(remove)}
+    state.begin_journal(project, journal, point=op, extra=extra)
     try:
+        if mirror is not None:
+            state.fault(f"{op}:remote:update")
+            try:
+                mirror.apply(add, remove)
+            except BaseException as exc:
+                if getattr(exc, "unapplied", False):
+                    journal.pop("remote")  # the server did not act on it: nothing to undo there
+                raise
+            state.fault(f"{op}:remote:updated")
         for rel, data in sorted(files.items()):
             state.write_atomic(project.root / rel, data, point=f"{op}:file")
         _write_manifest(project, generation, base, add, remove, point=op)
@@ -345,7 +336,7 @@ def _write_manifest(project: Project, generation: Path, base: dict, add: list[ox
 
 
 def add(project: Project, inputs: Any, *, agent: str | None = None, note: str | None = None,
-        strict: bool = False, mirror: Mirror | None = None) -> tuple[Any, Addition | None]:
+        strict: bool = False, mirror: RemoteMirror | None = None) -> tuple[Any, Addition | None]:
     """Validate `inputs` and, only if they conform, commit them as one addition.
 
     Returns the validation report and the Addition (None when refused)."""

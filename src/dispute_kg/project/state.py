@@ -277,32 +277,46 @@ JOURNAL = "journal.json"
 _ACTIVE: set[str] = set()  # projects this process has a journal open for (recovery leaves those alone)
 
 
-def _journal_dir(project: Project) -> Path:
+def journal_dir(project: Project) -> Path:
     return project.state_dir / "journal"
+
+
+def notice(message: str) -> None:
+    """Tell the person at the terminal what recovery did (stderr, so that no command's output changes)."""
+    import sys
+
+    print(f"note: {message}", file=sys.stderr)
 
 
 def recover_journal(project: Project) -> bool:
     """Called by `recover` under the writer lock. The journal names the generation the change
     was to publish: if `current` already names it, the change is complete (roll forward: drop the
-    journal); otherwise delete the files it created and restore the ones it removed."""
+    journal); otherwise delete the files it created, restore the ones it removed and undo its update of
+    a remote store. A remote store that cannot be reached keeps the journal (BackendUnavailable): the
+    next command tries again."""
     journal_path = project.state_dir / JOURNAL
     if str(project.root) in _ACTIVE:
         return False
     if not journal_path.exists():
-        shutil.rmtree(_journal_dir(project), ignore_errors=True)  # backups of a change that never began
+        shutil.rmtree(journal_dir(project), ignore_errors=True)  # backups of a change that never began
         return False
     try:
         journal = json.loads(journal_path.read_text(encoding="utf-8"))
     except ValueError:
         journal = None  # torn before its rename completed: nothing was changed yet
+    what = f"an interrupted {journal.get('op', 'change')} ({journal.get('id', '?')})" if journal else None
+    remote = f", and {journal['remote']}" if journal and journal.get("remote") else ""
     if journal is not None and read_pointer(str(project.state_dir)) != journal.get("generation"):
         rollback_journal(project, journal)
+        notice(f"rolled back {what}: the project's files and store{remote} are as they were before it")
+    elif journal is not None:
+        notice(f"{what} had completed: it stands in the project's files and store{remote}")
     end_journal(project)
     return True
 
 
 def rollback_journal(project: Project, journal: dict) -> None:
-    jdir = _journal_dir(project)
+    jdir = journal_dir(project)
     for rel in journal.get("created", []):
         remove_durably(project.root / rel, point="rollback")
     for rel in journal.get("removed", []):
@@ -310,22 +324,42 @@ def rollback_journal(project: Project, journal: dict) -> None:
         target = project.root / rel
         if backup.exists() and not target.exists():
             write_atomic(target, backup.read_bytes(), point="rollback")
+    if journal.get("remote"):
+        from ..errors import BackendUnavailable, DisputeKGError
+        from .remote import undo_remote
+
+        fault("rollback:remote")
+        try:
+            undo_remote(journal_dir(project), journal["remote"])
+        except DisputeKGError as exc:
+            raise BackendUnavailable(
+                f"{journal.get('op', 'a change')} {journal.get('id', '')} was interrupted after it may have "
+                f"updated {journal['remote']}, and undoing that failed ({exc}); the project's files and store "
+                "are as before it, and the next command tries the remote store again") from None
 
 
-def begin_journal(project: Project, journal: dict, *, point: str) -> None:
-    """Write the journal (and backups of the files to be removed) before anything in data/ changes."""
-    jdir = _journal_dir(project)
+def begin_journal(project: Project, journal: dict, *, point: str, extra: dict[str, bytes] | None = None) -> None:
+    """Write the journal (and backups of the files to be removed, and `extra` files recovery needs)
+    before anything in data/ or a remote store changes."""
+    jdir = journal_dir(project)
     shutil.rmtree(jdir, ignore_errors=True)
     jdir.mkdir(parents=True)
     for rel in journal.get("removed", []):
         write_atomic(jdir / "backup" / rel, (project.root / rel).read_bytes(), point=f"{point}:backup")
+    for name, data in sorted((extra or {}).items()):
+        write_atomic(jdir / name, data, point=f"{point}:intent")
     write_atomic(project.state_dir / JOURNAL, json.dumps(journal, indent=2), point=f"{point}:journal")
     _ACTIVE.add(str(project.root))
 
 
 def abandon_journal(project: Project, journal: dict) -> None:
-    """Undo a change that raised before its commit point, in this process."""
-    rollback_journal(project, journal)
+    """Undo a change that raised before its commit point, in this process. When its remote half cannot
+    be undone the journal stays for the next command (and BackendUnavailable is raised)."""
+    try:
+        rollback_journal(project, journal)
+    except BaseException:
+        _ACTIVE.discard(str(project.root))
+        raise
     end_journal(project, point="abandon")
     clean_generations(project)
 
@@ -333,7 +367,7 @@ def abandon_journal(project: Project, journal: dict) -> None:
 def end_journal(project: Project, *, point: str = "end") -> None:
     remove_durably(project.state_dir / JOURNAL, point=f"{point}:journal")
     _ACTIVE.discard(str(project.root))
-    shutil.rmtree(_journal_dir(project), ignore_errors=True)
+    shutil.rmtree(journal_dir(project), ignore_errors=True)
 
 
 def recover(project: Project) -> bool:

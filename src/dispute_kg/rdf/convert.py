@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 OxTerm = "ox.NamedNode | ox.BlankNode | ox.Literal"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+_BOOLEAN_CANONICAL = {"1": "true", "0": "false"}
 
 
 # -- pyoxigraph <-> Term ------------------------------------------------------------------------
@@ -76,7 +78,9 @@ def terms_to_quad(q: QuadTerms) -> ox.Quad:
 def term_from_json(raw: dict) -> Term:
     """A term from an endpoint's SPARQL JSON results in the package's one shape: `typed-literal`
     (SPARQL 2005 JSON, Virtuoso) is a literal, xsd:string and rdf:langString are implicit. The lexical
-    form is kept as sent. KeyError/TypeError for a term without a type or value."""
+    form is kept as sent, except an xsd:boolean's: `1` and `0` become `true` and `false`, the canonical
+    forms Oxigraph and rdflib store and answer (Virtuoso, which has no boolean type, writes every
+    xsd:boolean as 1 or 0). KeyError/TypeError for a term without a type or value."""
     kind, value = raw["type"], raw["value"]
     if not isinstance(value, str):
         raise TypeError(f"term value {value!r} is not a string")
@@ -86,6 +90,8 @@ def term_from_json(raw: dict) -> Term:
             out["xml:lang"] = raw["xml:lang"].lower()
         elif raw.get("datatype") and raw["datatype"] not in (XSD_STRING, RDF_LANG_STRING):
             out["datatype"] = raw["datatype"]
+            if raw["datatype"] == XSD_BOOLEAN and value in _BOOLEAN_CANONICAL:
+                out["value"] = _BOOLEAN_CANONICAL[value]
         return out
     if kind not in ("uri", "bnode"):
         raise ValueError(f"unknown term type {kind!r}")

@@ -34,7 +34,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..errors import BackendUnavailable, InputError, QueryTimeout
+from ..errors import BackendUnavailable, DisputeKGError, InputError, QueryTimeout
 
 CONTACT_URL = "https://w3id.org/dispute-kg"
 GET_LIMIT = 1500  # longer queries are POSTed: URLs past ~2 kB are refused by some servers and proxies
@@ -245,6 +245,12 @@ class HttpClient:
             conn.close()
 
     def _error(self, failure: _Failure, full_url: str, what: str, attempts: int) -> Exception:
+        error = self._error_for(failure, full_url, what, attempts)
+        # a gateway's 502/504 may come after the server behind it acted; any other answer is the server's own
+        error.unapplied = not failure.sent or (failure.kind == "status" and failure.status not in (502, 504))
+        return error
+
+    def _error_for(self, failure: _Failure, full_url: str, what: str, attempts: int) -> DisputeKGError:
         parts = urllib.parse.urlsplit(full_url)
         url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))  # not the whole query
         tried = f" (gave up after {attempts} attempts)" if attempts > 1 else ""

@@ -95,6 +95,12 @@ class SparqlStore:
         return cls(selector.location, update, selector.option("gsp"), timeout=seconds,
                    retries=int(retries) if retries is not None else DEFAULT_RETRIES)
 
+    def selector(self) -> str:
+        """The `sparql:` selector that opens this store again (a journal keeps it, to undo an update)."""
+        options = [("update", self.update_url), ("gsp", self.gsp_url), ("timeout", f"{self.timeout:g}"),
+                   ("retries", str(self.retries))]
+        return "sparql:" + ";".join([self.query_url] + [f"{k}={v}" for k, v in options if v is not None])
+
     def __repr__(self) -> str:
         return f"SparqlStore({self.query_url!r}, update={self.update_url!r}, gsp={self.gsp_url!r})"
 
