@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import shutil
 import time
 import urllib.parse
 from pathlib import Path
@@ -103,12 +102,10 @@ def test_another_process_publishing_a_generation_ends_the_kept_answers(built_cop
 
 
 def test_what_is_never_kept(built_copy: Path, tmp_path: Path) -> None:
-    queries = built_copy / "queries"
-    shutil.copy(queries / "sources.rq", queries / "clock.rq")
-    text = (queries / "clock.rq").read_text(encoding="utf-8")
-    header, _, _ = text.partition("PREFIX")
-    (queries / "clock.rq").write_text(header + "SELECT (NOW() AS ?now) (STRUUID() AS ?id) WHERE {}\n",
-                                      encoding="utf-8")
+    (built_copy / "queries" / "clock.rq").write_text(
+        "#+ summary: The clock and a fresh identifier\n#+ columns:\n#+   - name: now\n#+     label: Now\n"
+        "#+   - name: id\n#+     label: Fresh identifier\nSELECT (NOW() AS ?now) (STRUUID() AS ?id) WHERE {}\n",
+        encoding="utf-8")
     kg = KnowledgeGraph.open(project=built_copy)
     try:
         app = make_app(kg, Settings())
