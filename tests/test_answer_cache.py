@@ -142,3 +142,28 @@ def test_many_distinct_requests_stay_within_the_budget() -> None:
     assert cache.get("8", key) is None  # another generation sees nothing of this one
     cache.put("8", ("other",), 200, "application/json", b"{}", [])
     assert list(cache.entries) == [("other",)]
+
+
+def test_parsing_from_many_request_threads_decides_as_one_thread_does() -> None:
+    """rdflib's parser is not thread-safe; the server's threads take turns, so a valid query is never judged
+    volatile (and then never kept) because another thread parsed at the same moment."""
+    import threading
+
+    from dispute_kg.http.policy import has_service, volatile
+
+    texts = [f"SELECT ?s ?o WHERE {{ ?s <http://example.org/p{i}> ?o OPTIONAL {{ ?o ?q \"{i}\" }} }}"
+             for i in range(40)]
+    answers: list[tuple[bool, bool]] = []
+    start = threading.Barrier(8)
+
+    def judge(chunk: list[str]) -> None:
+        start.wait()
+        for text in chunk:
+            answers.append((volatile(text), has_service(text)))
+
+    threads = [threading.Thread(target=judge, args=(texts[i::8],)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert answers == [(False, False)] * len(texts)
