@@ -32,7 +32,8 @@ SOURCE_TEXT = ("Example Wire, 19 October 2021 (EXAMPLE TEXT, NOT A REAL REPORT)\
                "TOKYO - Japan wants to resolve the territorial issue and conclude a peace treaty with Russia, "
                "Foreign Minister Toshimitsu Motegi said on Tuesday.\n")
 GOOD_NODE = "https://w3id.org/dispute-kg/id/position/japan-believes-test"
-STATE_ENTRIES = {".gitignore", "lock", "current", "stores", "query-index.marshal", "search.sqlite"}
+STATE_ENTRIES = {".gitignore", "lock", "current", "stores", "query-index.marshal", "search.sqlite",
+                 "compiled-schema.marshal"}
 FAST = {"DISPUTE_KG_REASONER": "rules"}  # the same closure as owlrl (test_rules.py), in a fraction of the time
 
 
