@@ -57,7 +57,7 @@ from .protocol import FORMAT_NAMES, choose_writer, negotiate, render
 __all__ = ["UPDATE_TOKEN_ENV", "App", "HTTPError", "Request", "Response", "Settings", "View", "call",
            "error_status", "has_service", "json_response", "make_app", "negotiate"]
 
-RESERVED = ("_format", "_limit", "_timeout")
+RESERVED = ("_format", "_limit", "_offset", "_timeout")
 UPDATE_REFUSED = ("SPARQL Update is not applied over HTTP: every change is validated and recorded in the "
                   "project's history. Send the new triples as Turtle to POST /api/additions (serve "
                   "--allow-update, with the bearer token) or run `dispute-kg add FILE`")
@@ -81,6 +81,19 @@ def _positive(req: Request, name: str, cap: float, kind: type) -> Any:
     if not math.isfinite(value) or value <= 0:
         raise HTTPError(400, f"{name} must be a positive number; got {raw!r}")
     return min(value, kind(cap))
+
+
+MAX_OFFSET = 10**9
+
+
+def _offset(req: Request) -> int | None:
+    """`_offset`: rows of the answer to skip before the page, a whole number from 0."""
+    raw = req.arg("_offset")
+    if raw is None or raw == "":
+        return None
+    if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_OFFSET:
+        raise HTTPError(400, f"_offset must be a whole number from 0 to {MAX_OFFSET}; got {raw!r}")
+    return int(raw)
 
 
 def _utf8(body: bytes) -> str:
@@ -222,19 +235,20 @@ def stored_query_view(app: App) -> View:
             params[key] = values[0]
         s = app.settings
         limit = _positive(req, "_limit", s.max_rows, int)
+        offset = _offset(req)
         timeout = _positive(req, "_timeout", s.timeout, float)
         generation = _generation(app)
         if generation is not None and volatile(query.text):
             generation = None
         key = (name, hashlib.blake2b(query.text.encode(), digest_size=16).digest(), tuple(sorted(params.items())),
-               limit, req.arg("_format"), req.accept)
+               limit, offset, req.arg("_format"), req.accept)
         fresh = wants_fresh(req.header)
         if generation is not None and not fresh:
             entry = app.answers.get(generation, key)  # type: ignore[attr-defined]
             if entry is not None:
                 return _with_validators(req, entry, "hit")
-        response = _answer(app.kg.executor.call(("stored", name, params, limit, req.arg("_format"), req.accept),
-                                                timeout))
+        response = _answer(app.kg.executor.call(("stored", name, params, limit, offset, req.arg("_format"),
+                                                 req.accept), timeout))
         # kept only if no new generation was published while it ran (the worker may have read the newer one)
         if generation is not None and response.status == 200 and _generation(app) == generation:
             entry = app.answers.put(generation, key, response.status, response.content_type,  # type: ignore[attr-defined]
@@ -271,6 +285,9 @@ def openapi(app: App) -> dict[str, Any]:
         {"name": "_limit", "in": "query", "required": False,
          "description": f"Row cap (at most {app.settings.max_rows}); a capped answer has truncated: true",
          "schema": {"type": "integer", "minimum": 1, "maximum": app.settings.max_rows}},
+        {"name": "_offset", "in": "query", "required": False,
+         "description": "Rows to skip before the page (with _limit: one page of the answer, in the query's order)",
+         "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}},
         {"name": "_timeout", "in": "query", "required": False,
          "description": f"Seconds before the query is stopped (at most {app.settings.timeout:g})",
          "schema": {"type": "number", "exclusiveMinimum": True, "minimum": 0, "maximum": app.settings.timeout}},
@@ -280,7 +297,8 @@ def openapi(app: App) -> dict[str, Any]:
             "get": {"summary": "SPARQL 1.1 Protocol query (without `query`: the service description)",
                     "operationId": "sparqlGet",
                     "parameters": [{"name": "query", "in": "query", "required": False,
-                                    "schema": {"type": "string"}}, *options[1:]],
+                                    "schema": {"type": "string"}},
+                                   *(o for o in options if o["name"] in ("_limit", "_timeout"))],
                     "responses": {"200": results, "400": error, "403": {"description": "SERVICE refused"},
                                   "503": timeout}},
             "post": {"summary": "SPARQL 1.1 Protocol query (the update operation is refused: see /api/additions)",
