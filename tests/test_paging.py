@@ -112,3 +112,32 @@ def test_the_api_pages_and_refuses_a_bad_offset(kg) -> None:
     status, _, body = call(app, "/openapi.json")
     options = json.loads(body)["paths"]["/api/queries/claims"]["get"]["parameters"]
     assert any(o["name"] == "_offset" for o in options)
+
+
+def test_a_query_page_shows_one_page_and_links_the_next(kg) -> None:
+    import html
+    import re
+
+    app = make_app(kg, Settings(timeout=30, max_rows=3))  # pages of 3 rows: claims (8 rows) has three
+    whole = [r["claim"]["value"] for r in kg.run_result("claims", {}).rows]
+    status, _, body = call(app, "/query/claims?_format=json")
+    data = json.loads(body)
+    assert status == 200 and data["page"] == {"offset": 0, "size": 3, "rows": 3, "more": True}
+    assert [b["claim"]["value"] for b in data["result"]["results"]["bindings"]] == whole[:3]
+    status, _, page = call(app, "/query/claims")
+    text = page.decode()
+    nexts = re.findall(r'rel="next" href="([^"]+)"', text)
+    assert status == 200 and "Rows 1–3" in text and 'rel="prev"' not in text and len(nexts) == 1
+    # following the links walks the whole answer, and the last page has no next link
+    seen, href = [], html.unescape(nexts[0])
+    while href:
+        path = href.split("#")[0]
+        status, _, page = call(app, path.replace("/query/claims?", "/query/claims?_format=json&"))
+        seen += [b["claim"]["value"] for b in json.loads(page)["result"]["results"]["bindings"]]
+        status, _, page = call(app, path)
+        assert 'rel="prev"' in page.decode()
+        found = re.findall(r'rel="next" href="([^"]+)"', page.decode())
+        href = html.unescape(found[0]) if found else ""
+    assert seen == whole[3:]
+    status, _, _ = call(app, "/query/claims?_offset=minus")
+    assert status == 400

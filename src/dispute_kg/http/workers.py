@@ -69,7 +69,7 @@ def limit_memory(extra_mb: int) -> None:
 # -- jobs -------------------------------------------------------------------------------------------
 # A job is a tuple: ("sparql", text, default_graphs, named_graphs, limit, format, accept),
 # ("stored", name, params, limit, offset, format, accept), ("query", text, bindings, limit),
-# ("run", name, params, limit).
+# ("run", name, params, limit, offset).
 # A reply is ("response", status, content type, body, headers), ("result", Result) or ("error", status, message).
 
 
@@ -129,8 +129,8 @@ def handle(kg: Any, job: tuple[Any, ...], sandboxed: bool, allow_service: bool) 
                 refuse_service(text)
             return ("result", kg.store.query(text, bindings, limit=limit))
         if kind == "run":
-            _, name, params, limit = job
-            return ("result", run_stored(kg, name, params, limit))
+            _, name, params, limit, offset = job
+            return ("result", run_stored(kg, name, params, limit, offset))
         return ("error", 500, f"unknown job {kind!r}", [])
     except HTTPError as exc:
         return ("error", exc.status, exc.message, exc.headers)
@@ -405,10 +405,10 @@ class ServedGraph:
         return self.kg.queries()
 
     def run_result(self, name: str, params: dict[str, Any] | None = None, *, limit: int | None = None,
-                   timeout: float | None = None) -> Any:
+                   offset: int | None = None, timeout: float | None = None) -> Any:
         s = self.settings
         self.kg.catalog.get(name)  # an unknown name is a 400 naming close matches, before any worker
-        return reply_value(self.executor.call(("run", name, dict(params or {}), limit or s.max_rows),
+        return reply_value(self.executor.call(("run", name, dict(params or {}), limit or s.max_rows, offset),
                                               min(timeout or s.timeout, s.timeout)))
 
     def sparql(self, text: str, *, limit: int | None = None, timeout: float | None = None,
