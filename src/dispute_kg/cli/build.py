@@ -29,12 +29,13 @@ def build(ctx: Context, force: bool) -> None:
 
     project = ctx.project_obj()
     progress = (lambda msg: click.echo(f"  reading {msg}", err=True)) if sys.stderr.isatty() else None
-    report = do_build(project, force=force, progress=progress)
+    report = do_build(project, force=force, progress=progress, keep_graph=True)
     state = "built" if report.rebuilt else "up to date"
     click.echo(f"store {state}: {report.asserted} asserted + {report.inferred} inferred triples "
                f"in {len(report.graphs)} graphs ({report.seconds:.1f} s)")
     with KnowledgeGraph.open(project=project, auto_build=False) as kg:
-        result = kg.check(progress=_progress_bar() if sys.stderr.isatty() else None)
+        result = kg.check(progress=_progress_bar() if sys.stderr.isatty() else None, graph=report.graph)
+    report.graph = None
     failures = _print_check(result, quiet=True)
     verdict = "PASS" if result.passed else f"FAIL ({failures} failing check(s); run `dispute-kg check`)"
     click.echo("verdict: " + verdict)
@@ -43,13 +44,15 @@ def build(ctx: Context, force: bool) -> None:
 
 
 def _progress_bar():
-    """A one-line bar on stderr for the SHACL constraints run in the store."""
+    """A one-line bar on stderr for each part of the verdict: the SHACL constraints run in the store,
+    then the QC checks and the span check."""
     def show(done: int, total: int, label: str) -> None:
         width = 30
         filled = width * done // max(total, 1)
-        end = "\n" if done >= total else ""
-        click.echo(f"\r  shacl [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", err=True, nl=False)
-        if end:
+        part = "shacl" if label.startswith("http") or not label else label.split(" ", 1)[0]
+        click.echo(f"\r  verdict {part:<7}[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", err=True,
+                   nl=False)
+        if done >= total:
             click.echo("", err=True)
     return show
 

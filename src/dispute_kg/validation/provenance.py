@@ -22,12 +22,12 @@ SELECT ?selection ?source ?exact ?prefix ?suffix ?start ?end WHERE {{
   OPTIONAL {{ ?selection oa:hasSelector ?q . ?q a oa:TextQuoteSelector ; oa:exact ?exact .
              OPTIONAL {{ ?q oa:prefix ?prefix }} OPTIONAL {{ ?q oa:suffix ?suffix }} }}
   OPTIONAL {{ ?selection oa:hasSelector ?p . ?p a oa:TextPositionSelector ; oa:start ?start ; oa:end ?end }}
-}} ORDER BY ?selection
+}}
 """
 
 TEXTS = f"""
 PREFIX dk: <{DEF}>
-SELECT ?source ?text WHERE {{ ?source a dk:Source ; dk:text ?text }} ORDER BY ?source
+SELECT ?source ?text WHERE {{ ?source a dk:Source ; dk:text ?text }}
 """
 
 CITATIONS = f"""

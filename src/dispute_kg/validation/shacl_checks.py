@@ -49,7 +49,9 @@ class Check:
 
     label: str
     sparql: str
-    kind: str  # "focus": a row per focus node; "value": with ?v; "qualified": ?count; "sparql": SHACL-SPARQL
+    # "focus": a row per focus node; "values": with ?v and the number of components it ?failed;
+    # "qualified": ?count against low/high; "sparql": SHACL-SPARQL
+    kind: str
     message: str
     path: str = ""
     severity: str = "Violation"
@@ -68,7 +70,9 @@ class Check:
             if self.kind == "qualified":
                 n = int(r["count"].value)  # type: ignore[union-attr]
                 times = (self.low is not None and n < self.low) + (self.high is not None and n > self.high)
-            value = _text(r.get("v")) if self.kind == "value" else ""
+            elif self.kind == "values":
+                times = int(r["failed"].value)  # type: ignore[union-attr]
+            value = _text(r.get("v")) if self.kind in ("value", "values") else ""
             out += [Violation(focus=_text(r["this"]), message=self.message, path=self.path, value=value,
                               severity=self.severity, shape=self.shape)] * times
         return out

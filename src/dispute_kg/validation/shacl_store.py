@@ -160,24 +160,22 @@ def _property_checks(shapes: rdflib.Graph, shape: rdflib.term.Node, prop: rdflib
 
     head = f"{prefixes}\nSELECT"
     qualified = _one(shapes, prop, SH.qualifiedValueShape)
+    # The components of one property shape share its message, so their violations differ only in how
+    # many there are: the counts (sh:minCount, sh:maxCount) are found by one query, and the value
+    # conditions by another that counts the components each value fails; a shape's constraints thus
+    # read the graph twice rather than once per component.
+    counts: dict[str, int] = {}
+    conditions: list[str] = []
     for comp, obj in shapes.predicate_objects(prop):
         if comp in _IGNORED or comp in (SH.path, SH.qualifiedValueShape, SH.qualifiedMinCount,
                                         SH.qualifiedMaxCount):
             continue
         label = f"{shape} {path.n3()} {comp.n3()}"
         if comp == SH.minCount:
-            n = int(obj)
-            sparql = (f"{head} ?this WHERE {{ {target} "
-                      f"OPTIONAL {{ SELECT ?this (COUNT(DISTINCT ?v) AS ?n) WHERE {{ {target} ?this {p} ?v }} "
-                      f"GROUP BY ?this }} FILTER (COALESCE(?n, 0) < {n}) }}") if n > 1 else (
-                f"{head} DISTINCT ?this WHERE {{ {target} FILTER NOT EXISTS {{ ?this {p} ?v }} }}")
-            if n > 0:
-                yield check(label, sparql, "focus")
+            if int(obj) > 0:
+                counts["low"] = int(obj)
         elif comp == SH.maxCount:
-            sparql = (f"{head} ?this WHERE {{ {{ SELECT ?this (COUNT(DISTINCT ?v) AS ?n) WHERE {{ "
-                      f"{target} ?this {p} ?v }} GROUP BY ?this }} "
-                      f"FILTER (?n > {int(obj)}) }}")
-            yield check(label, sparql, "focus")
+            counts["high"] = int(obj)
         elif comp == SH.uniqueLang:
             if not bool(obj.toPython()):
                 continue
@@ -186,10 +184,20 @@ def _property_checks(shapes: rdflib.Graph, shape: rdflib.term.Node, prop: rdflib
                       f"GROUP BY ?this ?lang HAVING (COUNT(DISTINCT ?v) > 1)")
             yield check(label, sparql, "focus")
         else:
-            cond = _component(shapes, comp, obj, "?v")
-            sparql = (f"{head} DISTINCT ?this ?v WHERE {{ {target} "
-                      f"?this {p} ?v . FILTER (!COALESCE({cond}, false)) }}")
-            yield check(label, sparql, "value")
+            conditions.append(_component(shapes, comp, obj, "?v"))
+    if counts:
+        tests = [f"?count < {counts['low']}"] if "low" in counts else []
+        tests += [f"?count > {counts['high']}"] if "high" in counts else []
+        sparql = (f"{head} ?this ?count WHERE {{ {target} OPTIONAL {{ SELECT ?this (COUNT(DISTINCT ?v) AS ?n) "
+                  f"WHERE {{ {target} ?this {p} ?v }} GROUP BY ?this }} "
+                  f"BIND (COALESCE(?n, 0) AS ?count) FILTER ({' || '.join(tests)}) }}")
+        yield check(f"{shape} {path.n3()} sh:minCount/sh:maxCount", sparql, "qualified",
+                    low=counts.get("low"), high=counts.get("high"))
+    if conditions:
+        failed = " + ".join(f"IF(COALESCE({c}, false), 0, 1)" for c in conditions)
+        sparql = (f"{head} DISTINCT ?this ?v ?failed WHERE {{ {target} "
+                  f"?this {p} ?v . BIND (({failed}) AS ?failed) FILTER (?failed > 0) }}")
+        yield check(f"{shape} {path.n3()} values", sparql, "values")
     if qualified is not None:
         if _one(shapes, prop, SH.qualifiedValueShapesDisjoint) is not None:
             raise Unsupported("sh:qualifiedValueShapesDisjoint")

@@ -67,17 +67,28 @@ def shacl_violations(store: Any, shape_files: Sequence[Path], *, embedded: bool,
 
 
 def check_store(store: Any, project: Any, *, inconsistencies: list[str], embedded: bool, shacl: bool = True,
-                progress: Callable[..., Any] | None = None) -> CheckReport:
+                progress: Callable[[int, int, str], None] | None = None) -> CheckReport:
     """Run every check on `store`, the built graph of `project`; `inconsistencies` are the OWL 2 RL
-    inconsistencies its build (or the store itself) found."""
-    from .checks import check_standard_terms, check_wikidata_links, run_checks
+    inconsistencies its build (or the store itself) found. `progress(done, total, label)` hears of each
+    step: the SHACL constraints one by one, then the QC checks, the vocabulary and link checks and the spans."""
+    from .checks import check_standard_terms, check_wikidata_links, run_check
     from .provenance import check_spans
 
     report = CheckReport()
     if shacl:
         report.shacl = shacl_violations(store, project.shape_files, embedded=embedded, progress=progress)
-    report.checks = [*run_checks(store, project.check_files), check_standard_terms(store),
-                     check_wikidata_links(store, project)]
+    steps: list[tuple[str, Callable[[], Any]]] = [
+        (f"check {path.stem}", lambda path=path: run_check(store, path)) for path in project.check_files]
+    steps += [("check standard-vocabulary-terms", lambda: check_standard_terms(store)),
+              ("check wikidata-link-type", lambda: check_wikidata_links(store, project))]
+    for i, (label, step) in enumerate(steps):
+        if progress:
+            progress(i, len(steps) + 1, label)
+        report.checks.append(step())
+    if progress:
+        progress(len(steps), len(steps) + 1, "check spans")
     report.spans = check_spans(store)
+    if progress:
+        progress(len(steps) + 1, len(steps) + 1, "checks done")
     report.inconsistencies = list(inconsistencies)
     return report
