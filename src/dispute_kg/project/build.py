@@ -181,12 +181,15 @@ def build(project: Project, *, force: bool = False, progress: Callable[[str], No
                 refresh_index(project)  # a stored query may have changed; the store has not
             write_compiled(project)  # a build from before the compiled schema existed lacks it
             return report
+        # the in-memory copy of the new graph serves the search index at once (and the caller's verdict)
         generation, report = build_generation(project, progress=progress, stat_signature=stat_signature,
-                                              fingerprint=fingerprint, keep_graph=keep_graph)
+                                              fingerprint=fingerprint, keep_graph=True)
         publish(project, generation, point="build")
         refresh_index(project)
         write_compiled(project)
-        search.refresh(project)
+        search.refresh(project, graph=report.graph)
+        if not keep_graph:
+            report.graph = None
         return report
 
 

@@ -147,16 +147,19 @@ def index_path(project: Any) -> Path:
     return Path(project.state_dir) / INDEX_NAME
 
 
-def refresh(project: Any) -> Path:
-    """Rebuild the project's index from its embedded store (after build, add and retract).
+def refresh(project: Any, graph: Any = None) -> Path:
+    """Rebuild the project's index from its embedded store (after build, add and retract), or from
+    `graph`, an in-memory pyoxigraph copy of it that the build just made (several times faster to read).
 
     Opens the store itself, read-only, rather than a `KnowledgeGraph`: `add` calls this while its
     journal is still open, and opening a graph would take that for a dead process's work."""
     from ..rdf.durable import write_atomic
     from ..stores.base import open_store, parse_selector
+    from ..stores.oxigraph import OxigraphStore
 
     target = index_path(project)
-    store = open_store(parse_selector(None), project=project, read_only=True)
+    store = (OxigraphStore(graph, None, read_only=True) if graph is not None
+             else open_store(parse_selector(None), project=project, read_only=True))
     try:
         db = sqlite3.connect(":memory:")
         try:
