@@ -54,6 +54,21 @@ UNSUPPORTED_TYPES = {OWL + t for t in ("Restriction", "IrreflexiveProperty", "As
 
 Select = Callable[[str], list[dict[str, str]]]
 
+# What `read_axioms` reads: the predicates of its patterns and the classes it asks members of. A graph
+# with no triple using one of them adds no axiom to the ontology's (`states_axiom`).
+AXIOM_PREDICATES = frozenset({RDFS + "subClassOf", OWL + "equivalentClass", RDFS + "subPropertyOf",
+                              OWL + "equivalentProperty", OWL + "inverseOf", RDFS + "domain", RDFS + "range",
+                              OWL + "propertyChainAxiom", RDF + "first", RDF + "rest", OWL + "disjointWith",
+                              OWL + "members"}) | UNSUPPORTED_PREDICATES
+AXIOM_CLASSES = frozenset({OWL + "SymmetricProperty", OWL + "TransitiveProperty", OWL + "FunctionalProperty",
+                           OWL + "InverseFunctionalProperty", OWL + "AllDisjointClasses"}) | UNSUPPORTED_TYPES
+
+
+def states_axiom(p: ox.NamedNode, o: object) -> bool:
+    """Whether a triple with predicate `p` and object `o` can change what `read_axioms` reads."""
+    return p.value in AXIOM_PREDICATES or (p.value == RDF_TYPE and isinstance(o, ox.NamedNode)
+                                           and o.value in AXIOM_CLASSES)
+
 
 class UnsupportedAxioms(InputError):
     """The graph uses an OWL construct whose rules are not implemented here (use owlrl)."""
@@ -313,14 +328,15 @@ def keep(s: object, p: object, o: object) -> bool:
     return not (p.value == RDF_TYPE and isinstance(o, ox.NamedNode) and o.value in DROPPED_TYPES)  # type: ignore
 
 
-def rules_closure(quads: Iterable[ox.Quad], progress: Callable[[str], None] | None = None
-                  ) -> tuple[list[ox.Quad], list[str], Axioms]:
-    """The kept entailments of `quads` in the inferred graph, the inconsistencies, and the axioms used."""
+def rules_closure(quads: Iterable[ox.Quad], progress: Callable[[str], None] | None = None,
+                  axioms: Axioms | None = None) -> tuple[list[ox.Quad], list[str], Axioms]:
+    """The kept entailments of `quads` in the inferred graph, the inconsistencies, and the axioms used
+    (`axioms`, when the caller has read them from these quads already; else read here)."""
     store = ox.Store()
     default = ox.DefaultGraph()
     store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default) for q in quads)
     select = ox_select(store)
-    ax = read_axioms(select)
+    ax = axioms if axioms is not None else read_axioms(select)
     if ax.unsupported:
         raise UnsupportedAxioms("the rules reasoner does not implement " + ", ".join(ax.unsupported)
                                 + "; use the owlrl reasoner (DISPUTE_KG_REASONER=owlrl)")

@@ -42,9 +42,9 @@ class Schema:
 
     def __init__(self, data: dict, shape_files: list[Path]) -> None:
         self.key: str = data["key"]
-        self.ontology_triples: list[Triple] = [
-            (q.subject, q.predicate, q.object)
-            for q in ox.parse(data["ontology"], format=ox.RdfFormat.N_TRIPLES)]
+        # the ontology in the default graph, as the in-memory stores of the later steps load it
+        self.ontology_quads: list[ox.Quad] = list(ox.parse(data["ontology"], format=ox.RdfFormat.N_TRIPLES))
+        self.ontology_triples: list[Triple] = [(q.subject, q.predicate, q.object) for q in self.ontology_quads]
         self.defined_terms: set[str] = set(data["defined"])  # dk: terms with an rdfs:label
         # every IRI the ontology mentions, from any vocabulary
         self.used_terms: frozenset[str] = frozenset(data["used"])
@@ -70,6 +70,16 @@ class Schema:
         from .shacl import load_shapes
 
         return load_shapes(self._shape_files)
+
+    @cached_property
+    def rule_axioms(self) -> Any:
+        """The axioms the rules reasoner reads from the ontology alone (`reasoning.rules.Axioms`): an
+        input that states no axiom (`rules.states_axiom`) reasons with these, unread again."""
+        from ..reasoning.rules import ox_select, read_axioms
+
+        store = ox.Store()
+        store.extend(self.ontology_quads)
+        return read_axioms(ox_select(store))
 
     @cached_property
     def reasoning_graph(self) -> Any:
