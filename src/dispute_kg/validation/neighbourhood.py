@@ -208,7 +208,7 @@ def _rules_closure(schema: Schema, view: View, frontier: set[Any], graph_triples
     inconsistency (two values of a functional property: owlrl then equates them, and only owlrl's
     result says which nodes that breaks), so refusals keep owlrl's exact semantics."""
     try:
-        from ..reasoning.rules import UnsupportedAxioms, rules_closure, states_axiom
+        from ..reasoning.rules import UnsupportedAxioms, close_store, states_axiom
     except ImportError:  # rules.py is the build's scalable reasoner; without it, owlrl does the work
         return None
 
@@ -218,12 +218,13 @@ def _rules_closure(schema: Schema, view: View, frontier: set[Any], graph_triples
     if any(p == OWL_SAME_AS or p.value == OWL + "differentFrom" for _, p, _ in local):
         return None
     default = ox.DefaultGraph()
-    quads = [ox.Quad(s, p, o, default) for s, p, o in local]
-    quads += schema.ontology_quads
+    store = ox.Store()
+    store.extend(schema.ontology_quads)
+    store.extend([ox.Quad(s, p, o, default) for s, p, o in local])
     # the ontology's axioms, read once per schema, unless the data states an axiom of its own
     axioms = None if any(states_axiom(p, o) for _, p, o in local) else schema.rule_axioms
     try:
-        out, inconsistencies, _ = rules_closure(quads, axioms=axioms)
+        out, inconsistencies, _ = close_store(store, axioms=axioms)
     except UnsupportedAxioms:
         return None
     if inconsistencies:

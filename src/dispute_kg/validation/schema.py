@@ -105,16 +105,29 @@ def schema_key(project: Project) -> str:
     h = hashlib.sha256(f"compiled-schema {FORMAT}\0".encode())
     for path in [*project.ontology_files, *project.shape_files, *project.check_files]:
         h.update(project.relpath(path).encode() + b"\0" + path.read_bytes() + b"\0")
-    here = Path(__file__).parent
-    for name in _COMPILERS:
-        h.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
-    h.update((here.parent / "rdf" / "vocabularies.py").read_bytes() + b"\0")
-    # rdflib's version (its __init__ states it) decides the vocabularies' term lists and the parse of
-    # the shapes; found without importing it
-    spec = importlib.util.find_spec("rdflib")
-    if spec is not None and spec.origin:
-        h.update(Path(spec.origin).read_bytes())
+    h.update(_code_digest())
     return h.hexdigest()
+
+
+_CODE: list[bytes] = []
+
+
+def _code_digest() -> bytes:
+    """The SHA-256 of the code that compiles the schema, once per process (the code a process runs does
+    not change under it)."""
+    if not _CODE:
+        h = hashlib.sha256()
+        here = Path(__file__).parent
+        for name in _COMPILERS:
+            h.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
+        h.update((here.parent / "rdf" / "vocabularies.py").read_bytes() + b"\0")
+        # rdflib's version (its __init__ states it) decides the vocabularies' term lists and the parse of
+        # the shapes; found without importing it
+        spec = importlib.util.find_spec("rdflib")
+        if spec is not None and spec.origin:
+            h.update(Path(spec.origin).read_bytes())
+        _CODE.append(h.digest())
+    return _CODE[0]
 
 
 def load_schema(project: Project) -> Schema:
