@@ -260,6 +260,7 @@ def affected_focus_nodes(schema: Schema, view: View, changed: Iterable[Triple]) 
             found = reached[key] = frozenset(nxt)
         return found
 
+    walks: set[tuple[Any, tuple]] = set()
     for s, p, o in changed:
         for t in (s, o):
             if _is_data_node(t):
@@ -268,7 +269,9 @@ def affected_focus_nodes(schema: Schema, view: View, changed: Iterable[Triple]) 
             for prefix, forward in paths.by_predicate.get(pred, ()):
                 start = s if forward else o
                 if _is_node(start):
-                    focus.update(n for n in back(start, prefix) if _is_data_node(n))
+                    walks.add((start, prefix))
+    for start, prefix in walks:
+        focus.update(n for n in back(start, prefix) if _is_data_node(n))
     return focus
 
 
