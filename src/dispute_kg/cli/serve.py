@@ -110,7 +110,7 @@ def serve(ctx: Context, host: str, port: int, allowed_hosts: tuple[str, ...], co
     pool = None
     try:
         try:
-            listener = make_listener(lambda e, s: app(e, s), host, port, limits)
+            listener = make_listener(lambda e, s: app(e, s), host, port, limits, lambda e: served.immediate(e))
         except (socket.gaierror, ValueError):
             raise InputError(f"--host {host!r} is not an address or a name this machine can resolve") from None
         except OSError as exc:
@@ -122,7 +122,7 @@ def serve(ctx: Context, host: str, port: int, allowed_hosts: tuple[str, ...], co
                               settings.workers, settings.queue_timeout)
         except WorkerFailed as exc:
             raise BackendUnavailable(str(exc)) from None
-        app = make_app(kg, settings, Pooled(pool))
+        app = served = make_app(kg, settings, Pooled(pool))
         guard = ("federation allowed" if allow_service else
                  "workers cannot open network sockets" if pool.sandboxed else "SERVICE refused on the parsed query")
         shown = f"[{host}]" if ":" in host else host
