@@ -13,6 +13,7 @@ handing it to a request thread (on a busy server the hand-off costs more than th
 
 from __future__ import annotations
 
+import functools
 import hmac
 import io
 import json
@@ -145,6 +146,11 @@ def host_name(host: str) -> str:
     return name.rstrip(".")
 
 
+@functools.lru_cache(maxsize=16)
+def _lowered(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(n.lower() for n in names)
+
+
 class App:
     """The WSGI application. `add_route` lets other modules add pages; the first matching route wins."""
 
@@ -173,7 +179,7 @@ class App:
         host = environ.get("HTTP_HOST")
         if host is None:  # HTTP/1.0 without Host: the connection reached us, no name to rebind
             return True
-        return host_name(host) in {h.lower() for h in allowed}
+        return host_name(host) in _lowered(allowed)
 
     def immediate(self, environ: dict[str, Any]) -> Response | None:
         """The response if it can be made from memory now (an error the shell answers, a view's

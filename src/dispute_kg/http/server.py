@@ -197,7 +197,7 @@ def _generation(app: App) -> str | None:
         return None
     from ..stores.generations import read_pointer
 
-    return read_pointer(str(app.kg.project.state_dir))
+    return read_pointer(app.kg.state_dir)  # type: ignore[attr-defined]
 
 
 def _with_validators(req: Request, entry: Entry, status: str) -> Response:
@@ -244,6 +244,8 @@ def stored_query_view(app: App) -> View:
         return _with_validators(req, entry, "hit") if entry is not None else None
 
     def answer_now(req: Request) -> Response | None:
+        if wants_fresh(req.header):  # decided before reading the rest: a run is coming anyway
+            return None
         return kept(req, _stored_request(app, req)[4])
 
     def view(req: Request) -> Response:
