@@ -42,7 +42,8 @@ from .common import SECONDS, Context, cli, pass_ctx
               help="Memory a query worker may take beyond its size at start; a query over it ends its worker "
                    "(answered 500) and a fresh one takes its place.")
 @click.option("--threads", type=click.IntRange(min=1, max=256), default=8, show_default=True,
-              help="Requests handled at once.")
+              help="Requests handled at once; a repeat of a kept stored-query answer needs none of these threads "
+                   "(it is answered on the event loop).")
 @click.option("--connection-limit", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Open connections at once (slow clients hold one each, never a thread).")
 @click.option("--idle-timeout", type=SECONDS, default=30.0, show_default=True,

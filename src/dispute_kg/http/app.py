@@ -58,6 +58,7 @@ class HTTPError(Exception):
         self.status, self.message, self.headers = status, message, headers or []
 
 
+@functools.lru_cache(maxsize=64)
 def status_line(code: int) -> str:
     """`404 Not Found`: the standard library knows every registered status's phrase (301 included)."""
     from http import HTTPStatus
