@@ -50,7 +50,8 @@ def built(work: Path, size: int) -> Path:
     return root
 
 
-def measure(kg, name: str, params: dict, runs: int, timeout: float, give_up: float) -> dict:
+def measure(kg, name: str, params: dict, runs: int, timeout: float, give_up: float, limit: int = 10000,
+            offset: int = 0) -> dict:
     """p50 wall and CPU milliseconds over `runs`, stopping early once one run passes `give_up` s."""
     from dispute_kg.errors import QueryTimeout
 
@@ -58,7 +59,7 @@ def measure(kg, name: str, params: dict, runs: int, timeout: float, give_up: flo
     for _ in range(runs):
         t, c = time.perf_counter(), time.process_time()
         try:
-            rows = len(kg.run_result(name, params, limit=10000, timeout=timeout).rows)
+            rows = len(kg.run_result(name, params, limit=limit, offset=offset or None, timeout=timeout).rows)
         except QueryTimeout:
             return {"wall": float("inf"), "cpu": float("inf"), "rows": rows}
         except Exception as exc:  # rdflib fails on some queries: say which and go on
@@ -85,6 +86,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--timeout", type=float, default=120.0, help="Seconds one query may run.")
     ap.add_argument("--keep", type=Path, default=None, help="Keep (and reuse) the built projects here.")
+    ap.add_argument("--page", type=int, default=100,
+                    help="Rows of one page: its first and second page are also timed at the largest size; 0: not.")
     ap.add_argument("--no-write", action="store_true", help="Print the table; leave bench/RESULTS.md alone.")
     args = ap.parse_args()
     from dispute_kg.kg import KnowledgeGraph
@@ -93,6 +96,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()[0]
     table: dict[str, dict[int, dict]] = {}
+    pages: dict[str, dict[str, dict]] = {}
     for size in args.sizes:
         root = built(work, size)
         with KnowledgeGraph.open(project=root) as kg:
@@ -101,6 +105,13 @@ def main() -> None:
                 table.setdefault(q.name, {})[size] = r
                 print(f"{size:>9,} {q.name:24} rows {r['rows']:>6,}  p50 {fmt(r['wall'], args.timeout):>9} ms  "
                       f"cpu {fmt(r['cpu'], args.timeout):>9} ms", flush=True)
+                if args.page and size == max(args.sizes):
+                    for which, offset in (("first", 0), ("second", args.page)):
+                        r = measure(kg, q.name, example_params(kg, q), args.runs, args.timeout, give_up=10.0,
+                                    limit=args.page, offset=offset)
+                        pages.setdefault(q.name, {})[which] = r
+                        print(f"{size:>9,} {q.name:24} {which} page rows {r['rows']:>4,}  "
+                              f"p50 {fmt(r['wall'], args.timeout):>9} ms", flush=True)
     rdflib: dict[str, dict] = {}
     if args.rdflib_size:
         root = built(work, args.rdflib_size)
@@ -118,6 +129,8 @@ def main() -> None:
     head += [f"cpu {s:,} (ms)" for s in args.sizes]
     if mid and big != mid:
         head.append(f"growth {mid:,} to {big:,} (cpu)")
+    if pages:
+        head += [f"first page of {args.page} at {big:,}: rows, p50 (ms)", f"second page at {big:,}: rows, p50 (ms)"]
     if rdflib:
         head += [f"rdflib {args.rdflib_size:,} (ms)", f"rdflib / oxigraph at {args.rdflib_size:,}"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -129,6 +142,10 @@ def main() -> None:
             a, b = by_size[mid], by_size[big]
             same = "" if a["rows"] == b["rows"] else " (answer grows)"
             cells.append(f"{b['cpu'] / a['cpu']:.1f}x{same}" if a["cpu"] > 0 else "-")
+        if pages:
+            for which in ("first", "second"):
+                r = pages[name][which]
+                cells.append(f"{r['rows']:,}, {fmt(r['wall'], args.timeout)}")
         if rdflib:
             r = rdflib[name]
             ox_ms = by_size.get(args.rdflib_size, {}).get("wall", float("nan"))
@@ -142,7 +159,9 @@ def main() -> None:
               "process's own.") if load > (os.cpu_count() or 1) * 0.75 else (
               f"Load average during the run: up to {load:.1f} on {os.cpu_count()} cores.")
     body = (f"Every stored query with its documented example parameters, median of {args.runs} runs "
-            f"(a run over 10 s is not repeated), row cap 10,000; rdflib one run, stopped at "
+            f"(a run over 10 s is not repeated), row cap 10,000; at the largest size also the first and second "
+            f"page of {args.page} rows (`limit`/`offset`: the second page is the engine's own LIMIT/OFFSET, after "
+            f"its ORDER BY); rdflib one run, stopped at "
             f"{args.timeout:g} s. {shared}\n\n" + "\n".join(lines))
     print("\n" + body)
     if not args.no_write:

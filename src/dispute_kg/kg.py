@@ -163,14 +163,16 @@ class KnowledgeGraph:
         return self.catalog.all()
 
     def run_result(self, name: str, params: dict[str, Any] | None = None, *, limit: int | None = None,
-                   timeout: float | None = None) -> Result:
-        """Run a stored query with its parameters bound as RDF terms; the raw `Result`."""
+                   offset: int | None = None, timeout: float | None = None) -> Result:
+        """Run a stored query with its parameters bound as RDF terms; the raw `Result`. With `limit` and
+        `offset`, one page: rows `offset` to `offset + limit` in the query's own order."""
         from .query.binding import run_query
 
-        return run_query(self.store, self.catalog.get(name), params, limit=limit, timeout=timeout)
+        return run_query(self.store, self.catalog.get(name), params, limit=limit, offset=offset,
+                         timeout=timeout)
 
-    def run(self, name: str, *, limit: int | None = None, timeout: float | None = None,
-            **params: Any) -> list[dict[str, Any]]:
+    def run(self, name: str, *, limit: int | None = None, offset: int | None = None,
+            timeout: float | None = None, **params: Any) -> list[dict[str, Any]]:
         """Run a stored query: rows of Python values (str for IRIs and text, int, date, ...).
 
         >>> kg.run("claims", state="Japan")[0]["territoryLabel"]
@@ -178,7 +180,7 @@ class KnowledgeGraph:
         """
         from .query.catalog import python_rows
 
-        return python_rows(self.run_result(name, params, limit=limit, timeout=timeout))
+        return python_rows(self.run_result(name, params, limit=limit, offset=offset, timeout=timeout))
 
     # -- checking ---------------------------------------------------------------------------
     def rdflib_graph(self) -> Any:

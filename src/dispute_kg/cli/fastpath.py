@@ -6,7 +6,7 @@ Importing click takes about 30 ms here, more than a whole bare query process. Th
 only the plain form:
 
     dispute-kg [--project DIR] [-s|--store SEL] query run NAME [-p NAME=VALUE]... [-f|--format FMT]
-               [--limit N] [--timeout S]
+               [--limit N] [--offset N] [--timeout S]
 
 Anything else (help, other options, a value it cannot read) returns None and the click CLI handles the
 whole command line, with the same output and the same errors. Both routes call the same library code.
@@ -34,14 +34,15 @@ if TYPE_CHECKING:
 class Plan(Record):
     """What a plain `query run` command line asks for."""
 
-    __slots__ = ("fmt", "limit", "name", "params", "project", "store", "timeout")
-    _FIELDS = ("name", "params", "fmt", "limit", "timeout", "project", "store")
+    __slots__ = ("fmt", "limit", "name", "offset", "params", "project", "store", "timeout")
+    _FIELDS = ("name", "params", "fmt", "limit", "offset", "timeout", "project", "store")
 
     def __init__(self, name: str, params: list[str] | None = None, fmt: str = "table",
                  limit: int = DEFAULT_LIMIT, timeout: float = DEFAULT_TIMEOUT, project: str | None = None,
-                 store: str | None = None) -> None:
+                 store: str | None = None, offset: int = 0) -> None:
         self.name, self.params, self.fmt = name, params if params is not None else [], fmt
         self.limit, self.timeout, self.project, self.store = limit, timeout, project, store
+        self.offset = offset
 
 
 class ValidatePlan(Record):
@@ -87,8 +88,10 @@ def parse(argv: list[str]) -> Plan | ValidatePlan | None:
             plan.params.append(value)
         elif option in ("-f", "--format") and value in WRITERS:
             plan.fmt = value
-        elif option == "--limit" and value.isdigit() and int(value) >= 1:
+        elif option == "--limit" and value.isascii() and value.isdigit() and int(value) >= 1:
             plan.limit = int(value)
+        elif option == "--offset" and value.isascii() and value.isdigit():
+            plan.offset = int(value)
         elif option == "--timeout":
             try:
                 plan.timeout = float(value)
@@ -176,7 +179,7 @@ def quick_result(plan: Plan, values: dict[str, str]) -> Result | None:
     try:
         store = OxigraphStore.at(held.store_path, read_only=True)
         try:
-            return run_query(store, query, values, limit=plan.limit, timeout=plan.timeout)
+            return run_query(store, query, values, limit=plan.limit, offset=plan.offset, timeout=plan.timeout)
         finally:
             store.close()
     finally:
@@ -199,7 +202,7 @@ def execute(plan: Plan | ValidatePlan) -> None:
         from ..kg import KnowledgeGraph
 
         with KnowledgeGraph.open(store=plan.store, project=plan.project) as kg:
-            result = kg.run_result(plan.name, values, limit=plan.limit, timeout=plan.timeout)
+            result = kg.run_result(plan.name, values, limit=plan.limit, offset=plan.offset, timeout=plan.timeout)
     write(result, plan.fmt, sys.stdout)
     sys.stdout.flush()
     if result.truncated and plan.fmt != "table":

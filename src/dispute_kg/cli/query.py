@@ -26,6 +26,8 @@ format_option = click.option(
     help="Output format: table, SPARQL results as csv/tsv/json/xml, or RDF as ttl/nt/jsonld.")
 limit_option = click.option("--limit", type=click.IntRange(min=1), default=DEFAULT_LIMIT, show_default=True,
                             help="Stop after this many rows (the output says it was truncated).")
+offset_option = click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True,
+                             help="Skip this many rows first: with --limit, one page of the answer in its order.")
 timeout_option = click.option("--timeout", type=SECONDS, default=DEFAULT_TIMEOUT,
                               show_default=True, help="Seconds before the query is stopped (exit 1).")
 output_option = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -139,10 +141,11 @@ def show_query(ctx: Context, name: str) -> None:
               help="A parameter value; an IRI parameter also takes id:..., a label or an alias. Repeatable.")
 @format_option
 @limit_option
+@offset_option
 @timeout_option
 @output_option
 @pass_ctx
-def run_query(ctx: Context, name: str, params: tuple[str, ...], fmt: str, limit: int, timeout: float,
+def run_query(ctx: Context, name: str, params: tuple[str, ...], fmt: str, limit: int, offset: int, timeout: float,
               output: Path | None) -> None:
     """Run a stored query with its parameters bound as RDF terms (never spliced into the text).
 
@@ -150,7 +153,7 @@ def run_query(ctx: Context, name: str, params: tuple[str, ...], fmt: str, limit:
     """
     values = _params(params)
     with ctx.open() as kg:
-        result = kg.run_result(name, values, limit=limit, timeout=timeout)
+        result = kg.run_result(name, values, limit=limit, offset=offset, timeout=timeout)
     _emit(result, fmt, output, limit)
 
 

@@ -14,9 +14,9 @@ update form are refused by the operation, not by reading the text.
 from __future__ import annotations
 
 import functools
-import threading
 from typing import Any
 
+from ..rdf.sparql_parse import algebra, parse_query
 from .app import HTTPError
 
 SERVICE_REFUSED = ("SERVICE clauses are refused: this server sends no request to other hosts "
@@ -42,18 +42,9 @@ def _walk(node: Any, names: frozenset[str], seen: set[int]) -> bool:
     return False
 
 
-# rdflib's parser (pyparsing, with its packrat cache) is not safe to run from several threads at once:
-# concurrent parses of valid queries fail at random. The server's request threads take turns.
-_PARSING = threading.Lock()
-
-
 def _algebra(text: str, purpose: str) -> Any:
-    from rdflib.plugins.sparql.algebra import translateQuery
-    from rdflib.plugins.sparql.parser import parseQuery
-
     try:
-        with _PARSING:
-            return translateQuery(parseQuery(text)).algebra
+        return algebra(text)
     except RecursionError:
         raise HTTPError(400, "the query is nested too deeply to check") from None
     except Exception as exc:
@@ -84,11 +75,8 @@ def refuse_service(text: str) -> None:
 
 @functools.lru_cache(maxsize=512)
 def _dataset_clause(text: str) -> bool:
-    from rdflib.plugins.sparql.parser import parseQuery
-
     try:
-        with _PARSING:
-            parsed = parseQuery(text)[1]
+        parsed = parse_query(text)[1]
     except Exception:  # RecursionError, ParseException: the engine reports its own error, or runs it
         return False
     clauses = parsed.get("datasetClause") if "datasetClause" in parsed else None

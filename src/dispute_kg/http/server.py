@@ -58,7 +58,7 @@ from .protocol import FORMAT_NAMES, choose_writer, negotiate, render
 __all__ = ["UPDATE_TOKEN_ENV", "App", "HTTPError", "Request", "Response", "Settings", "View", "call",
            "error_status", "has_service", "json_response", "make_app", "negotiate"]
 
-RESERVED = ("_format", "_limit", "_timeout")
+RESERVED = ("_format", "_limit", "_offset", "_timeout")
 UPDATE_REFUSED = ("SPARQL Update is not applied over HTTP: every change is validated and recorded in the "
                   "project's history. Send the new triples as Turtle to POST /api/additions (serve "
                   "--allow-update, with the bearer token) or run `dispute-kg add FILE`")
@@ -82,6 +82,19 @@ def _positive(req: Request, name: str, cap: float, kind: type) -> Any:
     if not math.isfinite(value) or value <= 0:
         raise HTTPError(400, f"{name} must be a positive number; got {raw!r}")
     return min(value, kind(cap))
+
+
+MAX_OFFSET = 10**9
+
+
+def _offset(req: Request) -> int | None:
+    """`_offset`: rows of the answer to skip before the page, a whole number from 0."""
+    raw = req.arg("_offset")
+    if raw is None or raw == "":
+        return None
+    if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_OFFSET:
+        raise HTTPError(400, f"_offset must be a whole number from 0 to {MAX_OFFSET}; got {raw!r}")
+    return int(raw)
 
 
 def _utf8(body: bytes) -> str:
@@ -208,8 +221,9 @@ def _with_validators(req: Request, entry: Entry, status: str) -> Response:
     return Response(entry.status, entry.body, entry.content_type, headers)
 
 
-def _stored_request(app: App, req: Request) -> tuple[Any, dict[str, str], int, float, tuple[Any, ...]]:
-    """A stored-query request read: (the query, its parameters, row cap, time limit, the key of its answer)."""
+def _stored_request(app: App, req: Request) -> tuple[Any, dict[str, str], int, int | None, float, tuple[Any, ...]]:
+    """A stored-query request read: (the query, its parameters, row cap, offset, time limit, the key of its
+    answer)."""
     name = req.params["name"]
     query = app.kg.catalog.get(name)  # InputError (400) names close matches
     params: dict[str, str] = {}
@@ -223,9 +237,11 @@ def _stored_request(app: App, req: Request) -> tuple[Any, dict[str, str], int, f
         params[key] = values[0]
     s = app.settings
     limit = _positive(req, "_limit", s.max_rows, int)
+    offset = _offset(req)
     timeout = _positive(req, "_timeout", s.timeout, float)
-    key = (name, _text_digest(query.text), tuple(sorted(params.items())), limit, req.arg("_format"), req.accept)
-    return query, params, limit, timeout, key
+    key = (name, _text_digest(query.text), tuple(sorted(params.items())), limit, offset, req.arg("_format"),
+           req.accept)
+    return query, params, limit, offset, timeout, key
 
 
 @functools.lru_cache(maxsize=512)
@@ -246,10 +262,10 @@ def stored_query_view(app: App) -> View:
     def answer_now(req: Request) -> Response | None:
         if wants_fresh(req.header):  # decided before reading the rest: a run is coming anyway
             return None
-        return kept(req, _stored_request(app, req)[4])
+        return kept(req, _stored_request(app, req)[5])
 
     def view(req: Request) -> Response:
-        query, params, limit, timeout, key = _stored_request(app, req)
+        query, params, limit, offset, timeout, key = _stored_request(app, req)
         response = kept(req, key)
         if response is not None:
             return response
@@ -257,7 +273,7 @@ def stored_query_view(app: App) -> View:
         if generation is not None and volatile(query.text):
             generation = None
         fresh = wants_fresh(req.header)
-        response = _answer(app.kg.executor.call(("stored", key[0], params, limit, req.arg("_format"),
+        response = _answer(app.kg.executor.call(("stored", key[0], params, limit, offset, req.arg("_format"),
                                                  req.accept), timeout))
         # kept only if no new generation was published while it ran (the worker may have read the newer one)
         if generation is not None and response.status == 200 and _generation(app) == generation:
@@ -296,6 +312,9 @@ def openapi(app: App) -> dict[str, Any]:
         {"name": "_limit", "in": "query", "required": False,
          "description": f"Row cap (at most {app.settings.max_rows}); a capped answer has truncated: true",
          "schema": {"type": "integer", "minimum": 1, "maximum": app.settings.max_rows}},
+        {"name": "_offset", "in": "query", "required": False,
+         "description": "Rows to skip before the page (with _limit: one page of the answer, in the query's order)",
+         "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}},
         {"name": "_timeout", "in": "query", "required": False,
          "description": f"Seconds before the query is stopped (at most {app.settings.timeout:g})",
          "schema": {"type": "number", "exclusiveMinimum": True, "minimum": 0, "maximum": app.settings.timeout}},
@@ -305,7 +324,8 @@ def openapi(app: App) -> dict[str, Any]:
             "get": {"summary": "SPARQL 1.1 Protocol query (without `query`: the service description)",
                     "operationId": "sparqlGet",
                     "parameters": [{"name": "query", "in": "query", "required": False,
-                                    "schema": {"type": "string"}}, *options[1:]],
+                                    "schema": {"type": "string"}},
+                                   *(o for o in options if o["name"] in ("_limit", "_timeout"))],
                     "responses": {"200": results, "400": error, "403": {"description": "SERVICE refused"},
                                   "503": timeout}},
             "post": {"summary": "SPARQL 1.1 Protocol query (the update operation is refused: see /api/additions)",

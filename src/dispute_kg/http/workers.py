@@ -29,7 +29,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import DisputeKGError, InputError
+from ..errors import DisputeKGError
 from .app import HTTPError, Settings, error_status
 from .policy import SERVICE_REFUSED, names_dataset, refuse_service
 from .protocol import choose_writer, render
@@ -70,7 +70,8 @@ def limit_memory(extra_mb: int) -> None:
 
 # -- jobs -------------------------------------------------------------------------------------------
 # A job is a tuple: ("sparql", text, default_graphs, named_graphs, limit, format, accept),
-# ("stored", name, params, limit, format, accept), ("query", text, bindings, limit), ("run", name, params, limit).
+# ("stored", name, params, limit, offset, format, accept), ("query", text, bindings, limit),
+# ("run", name, params, limit, offset).
 # A reply is ("response", status, content type, body, headers), ("result", Result) or ("error", status, message).
 
 
@@ -92,10 +93,10 @@ def _sparql(kg: Any, text: str, default_graphs: list[str] | None, named_graphs: 
 _BOUND: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
 
 
-def run_stored(kg: Any, name: str, params: dict[str, Any], limit: int | None) -> Any:
+def run_stored(kg: Any, name: str, params: dict[str, Any], limit: int | None, offset: int | None = None) -> Any:
     """`KnowledgeGraph.run_result`, remembering each bound text: a worker's store never changes (a new store
     gets new workers), so a label resolved once (`state=Japan`) stays resolved, which spares its lookups."""
-    from ..query.binding import bind, bound_text, located, without_parameters
+    from ..query.binding import bind, bound_text, run_bound
 
     query = kg.catalog.get(name)
     key = (name, tuple(sorted((k, str(v)) for k, v in params.items())))
@@ -105,11 +106,7 @@ def run_stored(kg: Any, name: str, params: dict[str, Any], limit: int | None) ->
         if len(_BOUND) > 4096:
             _BOUND.clear()
         _BOUND[key] = text
-    try:
-        result = kg.store.query(text, None, limit=limit)
-    except InputError as exc:
-        raise located(exc, query.file) from None
-    return without_parameters(result, {p.variable for p in query.parameters})
+    return run_bound(kg.store, query, text, limit=limit, offset=offset)
 
 
 def handle(kg: Any, job: tuple[Any, ...], sandboxed: bool, allow_service: bool) -> tuple[Any, ...]:
@@ -123,10 +120,10 @@ def handle(kg: Any, job: tuple[Any, ...], sandboxed: bool, allow_service: bool) 
             result = _sparql(kg, text, default_graphs, named_graphs, limit)
             return ("response", *render(result, choose_writer(result.kind, fmt, accept)))
         if kind == "stored":
-            _, name, params, limit, fmt, accept = job
+            _, name, params, limit, offset, fmt, accept = job
             if not sandboxed and not allow_service:
                 refuse_service(kg.catalog.get(name).text)
-            result = run_stored(kg, name, params, limit)
+            result = run_stored(kg, name, params, limit, offset)
             return ("response", *render(result, choose_writer(result.kind, fmt, accept), json_api=True))
         if kind == "query":
             _, text, bindings, limit = job
@@ -134,8 +131,8 @@ def handle(kg: Any, job: tuple[Any, ...], sandboxed: bool, allow_service: bool) 
                 refuse_service(text)
             return ("result", kg.store.query(text, bindings, limit=limit))
         if kind == "run":
-            _, name, params, limit = job
-            return ("result", run_stored(kg, name, params, limit))
+            _, name, params, limit, offset = job
+            return ("result", run_stored(kg, name, params, limit, offset))
         return ("error", 500, f"unknown job {kind!r}", [])
     except HTTPError as exc:
         return ("error", exc.status, exc.message, exc.headers)
@@ -422,10 +419,10 @@ class ServedGraph:
         return self.kg.queries()
 
     def run_result(self, name: str, params: dict[str, Any] | None = None, *, limit: int | None = None,
-                   timeout: float | None = None) -> Any:
+                   offset: int | None = None, timeout: float | None = None) -> Any:
         s = self.settings
         self.kg.catalog.get(name)  # an unknown name is a 400 naming close matches, before any worker
-        return reply_value(self.executor.call(("run", name, dict(params or {}), limit or s.max_rows),
+        return reply_value(self.executor.call(("run", name, dict(params or {}), limit or s.max_rows, offset),
                                               min(timeout or s.timeout, s.timeout)))
 
     def sparql(self, text: str, *, limit: int | None = None, timeout: float | None = None,

@@ -270,12 +270,52 @@ def bound_text(query: StoredQuery, bindings: dict[str, Term]) -> str:
     return insert_values(query.text, query.where_at, bindings)
 
 
+def page_clause(limit: int | None, offset: int | None) -> str:
+    """The solution modifiers of one page. One row more than `limit` is asked for, so that an answer
+    with more rows is still reported as truncated; the caller keeps `limit` rows."""
+    clause = "\n"
+    if limit is not None:
+        clause += f"LIMIT {int(limit) + 1}\n"
+    if offset:
+        clause += f"OFFSET {int(offset)}\n"
+    return clause
+
+
+def paged_text(text: str, limit: int | None, offset: int | None) -> str:
+    """`text` asking the engine for one page, rows `offset` to `offset + limit` of the answer in its order.
+
+    Only a page past the first needs the engine (a first page is the answer's first rows, which the
+    caller reads as they come and stops): then the engine skips the rows and a remote one sends only the
+    page. Whether the query can take a LIMIT/OFFSET of its own is read from rdflib's parse of it: SPARQL
+    allows one such clause per query and none after a trailing VALUES block. A query that has its own is
+    refused an offset, since skipping its rows here could differ from what its author's clause means."""
+    if not offset:
+        return text
+    from ..rdf.sparql_parse import has_own_slice
+
+    own = has_own_slice(text)
+    if own is None:
+        raise InputError("only a SELECT, CONSTRUCT or DESCRIBE query can be paged with an offset")
+    if own:
+        raise InputError("this query has its own LIMIT, OFFSET or trailing VALUES: it cannot be paged with an "
+                         "offset")
+    return text + page_clause(limit, offset)
+
+
 def run_query(store: Store, query: StoredQuery, params: dict[str, Any] | None = None, *,
-              limit: int | None = None, timeout: float | None = None) -> Result:
-    """Bind the parameters and run the stored query."""
+              limit: int | None = None, offset: int | None = None, timeout: float | None = None) -> Result:
+    """Bind the parameters and run the stored query; with `limit`/`offset`, one page of its answer."""
     text = bound_text(query, bind(query, params or {}, store))
+    return run_bound(store, query, text, limit=limit, offset=offset, timeout=timeout)
+
+
+def run_bound(store: Store, query: StoredQuery, text: str, *, limit: int | None = None,
+              offset: int | None = None, timeout: float | None = None) -> Result:
+    """Run the bound text of `query` (from `bound_text`), one page of it with `limit`/`offset`."""
+    if offset is not None and offset < 0:
+        raise InputError(f"offset must be 0 or more, not {offset}")
     try:
-        result = store.query(text, None, limit=limit, timeout=timeout)
+        result = store.query(paged_text(text, limit, offset), None, limit=limit, timeout=timeout)
     except InputError as exc:
         raise located(exc, query.file) from None
     return without_parameters(result, {p.variable for p in query.parameters})

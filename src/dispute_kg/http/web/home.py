@@ -294,6 +294,41 @@ LABEL_OF = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT ?label WHERE { ?e rdfs:label ?label } LIMIT 1"""
 
 
+PAGE_ROWS = 100  # rows a query page shows; the next ones are a link away, never fetched with it
+
+
+def page_offset(req: Request) -> int:
+    """The `_offset` a query page was asked for (rows to skip); 400 for anything but a whole number."""
+    raw = (req.arg("_offset") or "").strip()
+    if not raw:
+        return 0
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        raise HTTPError(400, f"_offset must be a whole number of rows to skip; got {raw!r}")
+    return int(raw)
+
+
+def pager(app: App, data: Data) -> str:
+    """Links to the previous and next page of a query's answer, keeping its parameters."""
+    page = data.get("page")
+    if not page or (page["offset"] == 0 and not page["more"]):
+        return ""
+    name, params = data["query"]["name"], data["params"]
+
+    def link(offset: int, text: str, rel: str) -> str:
+        query = urllib.parse.urlencode({**params, **({"_offset": offset} if offset else {})})
+        href = url(app, f"/query/{name}" + (f"?{query}" if query else "") + "#results")
+        return f'<a class="button secondary" rel="{rel}" href="{esc(href)}">{esc(text)}</a>'
+
+    first, size = page["offset"], page["size"]
+    parts = [f'<span>Rows {first + 1:,}–{first + page["rows"]:,}</span>' if page["rows"] else
+             f"<span>No rows from row {first + 1:,}</span>"]
+    if first > 0:
+        parts.insert(0, link(max(0, first - size), f"‹ Previous {size}", "prev"))
+    if page["more"]:
+        parts.append(link(first + size, f"Next {size} ›", "next"))
+    return f'<nav class="pager" aria-label="Pages of the answer">{" ".join(parts)}</nav>'
+
+
 def query_data(app: App, req: Request) -> Data:
     name = req.params["name"]
     if name not in app.kg.catalog.names():
@@ -325,11 +360,16 @@ def query_data(app: App, req: Request) -> Data:
         data.update(error=f"stored query {name!r} has a SERVICE clause; start serve with --allow-service",
                     status=403)
         return data
+    offset = page_offset(req)
+    size = min(PAGE_ROWS, app.settings.max_rows)
     try:
-        result = app.kg.run_result(name, params, limit=app.settings.max_rows, timeout=app.settings.timeout)
+        result = app.kg.run_result(name, params, limit=size, offset=offset, timeout=app.settings.timeout)
     except InputError as exc:
         data.update(error=str(exc), status=400)
         return data
+    data["page"] = {"offset": offset, "size": size, "rows": len(result.rows if result.kind != "graph"
+                                                                 else result.triples),
+                    "more": result.truncated}
     if result.kind == "graph":
         data["result"] = {"triples": [list(t) for t in result.triples], "truncated": result.truncated}
     else:
@@ -372,6 +412,7 @@ def query_render(app: App, data: Data) -> str:
 {desc}
 {form}
 <section aria-labelledby="results-h" id="results"><h2 id="results-h">Results</h2>{results}
+{pager(app, data)}
 {f'<p class="downloads">Download: {downloads}</p>' if not data["error"] else ""}</section>
 <section aria-labelledby="same-h"><h2 id="same-h">The same from the command line</h2>
 {pre(data['cli'], 'cli')}
@@ -381,7 +422,8 @@ def query_render(app: App, data: Data) -> str:
 
 
 def _json_url(app: App, data: Data) -> str:
-    encoded = urllib.parse.urlencode({**data["params"], "_format": "json"})
+    offset = (data.get("page") or {}).get("offset") or 0
+    encoded = urllib.parse.urlencode({**data["params"], **({"_offset": offset} if offset else {}), "_format": "json"})
     return url(app, f"/query/{data['query']['name']}?{encoded}")
 
 
