@@ -176,3 +176,30 @@ def test_shape_paths_follow_sparql_patterns_backwards():
     assert ((DK + "voices", True), (DK + "topic", True), (DK + "concludes", False)) in prefixes
     inverse = {prefix for prefix, _ in schema.shape_paths.by_predicate[DK + "concludes"]}
     assert ((DK + "voices", True), (DK + "citesBasis", True)) in inverse
+
+
+def _axiom_inputs(nodes: dict[str, list[str]]) -> list[list[str]]:
+    """Inputs that state an axiom of their own: validation then reads the axioms again instead of the
+    ontology's it keeps, and must still equal a full validation."""
+    claim, territory, position = nodes["claim"][0], nodes["territory"][0], nodes["position"][0]
+    sub_property = f"{ID}property/holds"
+    sub_class = f"{ID}class/special-position"
+    return [
+        # a property of the input's own under dk:holder: its use entails a holder (a territory: violation)
+        [f"<{sub_property}> <http://www.w3.org/2000/01/rdf-schema#subPropertyOf> <{DK}holder> .",
+         f"<{claim}> <{sub_property}> <{territory}> ."],
+        # a class of the input's own under dk:Position, given to an existing position
+        [f"<{sub_class}> <http://www.w3.org/2000/01/rdf-schema#subClassOf> <{DK}Position> .",
+         f"<{position}> <{TYPE}> <{sub_class}> ."],
+    ]
+
+
+@pytest.mark.parametrize("case", [0, 1])
+def test_an_input_stating_axioms_equals_full(synthetic, tmp_path, case):
+    triples = _axiom_inputs(synthetic["nodes"])[case]
+    path = _write(tmp_path / "axioms.nt", triples)
+    project = Project.open(synthetic["root"])
+    incremental = validate(project, [path])
+    assert incremental.readable, incremental.to_text()
+    assert not incremental.stopped, incremental.to_text()  # it reaches the reasoner
+    assert violations_of_incremental(incremental) == violations_of_full(full_validation(project, [path]))

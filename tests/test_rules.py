@@ -132,3 +132,39 @@ def _default_store(quads: list[ox.Quad]) -> ox.Store:
     store = ox.Store()
     store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads)
     return store
+
+
+def test_axioms_come_only_from_the_triples_states_axiom_names(article_quads) -> None:
+    """`validate` reuses the axioms read from the ontology for an input in which no triple
+    `states_axiom`: the article's data without such triples leaves what read_axioms reads unchanged,
+    and each kind of axiom triple is named by states_axiom and changes it."""
+    from dispute_kg.reasoning.rules import states_axiom
+    from dispute_kg.validation.schema import load_schema
+
+    schema = load_schema(Project.open(ROOT))
+
+    def axioms_with(extra: list[tuple]) -> object:
+        store = ox.Store()
+        store.extend(schema.ontology_quads)
+        store.extend([ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in extra])
+        return read_axioms(ox_select(store))
+
+    ontology = set(schema.ontology_triples)
+    data = [t for t in triples(article_quads) if t not in ontology and not states_axiom(t[1], t[2])]
+    assert len(data) > 1000
+    base = axioms_with([])
+    assert axioms_with(data) == base
+    rdfs, owl = "http://www.w3.org/2000/01/rdf-schema#", "http://www.w3.org/2002/07/owl#"
+    rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+    new_property, new_class = ID + "property/x", ID + "class/x"
+    for s, p, o in [(new_property, rdfs + "subPropertyOf", DEF + "holder"),
+                    (new_property, owl + "inverseOf", DEF + "holder"),
+                    (new_property, rdfs + "domain", DEF + "Position"),
+                    (new_property, rdf_type, owl + "TransitiveProperty"),
+                    (new_property, rdf_type, owl + "FunctionalProperty"),
+                    (new_class, rdfs + "subClassOf", DEF + "Position"),
+                    (new_class, owl + "disjointWith", DEF + "Position"),
+                    (new_class, owl + "hasKey", DEF + "Position")]:
+        triple = (ox.NamedNode(s), ox.NamedNode(p), ox.NamedNode(o))
+        assert states_axiom(triple[1], triple[2]), (p, o)
+        assert axioms_with([triple]) != base, (p, o)

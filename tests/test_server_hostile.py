@@ -433,6 +433,67 @@ def test_chunked_body(served: Server) -> None:
     conn.close()
 
 
+def responses(data: bytes) -> list[tuple[int, dict[str, str], bytes]]:
+    """The responses in `data`, one after another (each with a Content-Length, as this server sends them)."""
+    out = []
+    while data:
+        head, _, rest = data.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        length = int(headers["content-length"])
+        out.append((int(lines[0].split()[1]), headers, rest[:length]))
+        data = rest[length:]
+    return out
+
+
+def test_pipelined_requests_are_answered_in_order(served: Server) -> None:
+    """Kept answers (made on the listener's loop), runs (on request threads) and errors, pipelined on one
+    connection, come back in the order asked."""
+    kept = "/api/queries/claims?state=Japan&_limit=2"
+    assert served.request("GET", kept)[0] == 200  # now kept
+    asks = [("GET", kept, ""), ("GET", "/sparql?query=" + urllib.parse.quote(SELECT), "Accept: text/csv\r\n"),
+            ("GET", kept, ""), ("GET", kept, "Cache-Control: no-cache\r\n"), ("GET", "/api/queries/no-such", ""),
+            ("HEAD", kept, "Connection: close\r\n")]
+    data = b"".join(f"{m} {p} HTTP/1.1\r\nHost: localhost\r\n{h}\r\n".encode() for m, p, h in asks)
+    with socket.create_connection(("127.0.0.1", served.port), timeout=30) as s:
+        s.sendall(data)
+        received = b""
+        while chunk := s.recv(65536):
+            received += chunk
+    got = []
+    for i, (status, headers, body) in enumerate(responses(received)):
+        got.append((status, headers.get("cache-status")))
+        if i == 1:
+            assert body.decode().split("\r\n")[1:4] == ISLANDS
+        if i in (0, 2, 3):
+            assert len(json.loads(body)["results"]["bindings"]) == 2
+    assert got == [(200, "dispute-kg; hit"), (200, None), (200, "dispute-kg; hit"),
+                   (200, "dispute-kg; fwd=bypass; stored"), (400, None), (200, "dispute-kg; hit")]
+
+
+def test_a_kept_answer_does_not_wait_for_busy_request_threads(built_project: Path) -> None:
+    """With one request thread, held by a query that runs until its time limit, a repeat of a kept answer
+    is still answered, while that query runs."""
+    server = start(built_project, "-p", "0", "--threads", "1", "--workers", "2", "--timeout", "4")
+    try:
+        kept = "/api/queries/claims?state=Japan"
+        assert server.request("GET", kept)[0] == 200
+        runaway = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i"
+        outcome: list[int] = []
+        slow = threading.Thread(target=lambda: outcome.append(
+            server.request("GET", "/sparql?query=" + urllib.parse.quote(runaway))[0]))
+        slow.start()
+        time.sleep(1)  # the runaway has the one request thread now
+        status, headers, _ = server.request("GET", kept)
+        assert slow.is_alive(), "the kept answer came only after the runaway query ended"
+        assert status == 200 and headers["Cache-Status"] == "dispute-kg; hit"
+        slow.join(30)
+        assert outcome and outcome[0] in (500, 503)  # stopped by its time limit or its memory cap
+        assert server.islands() == ISLANDS
+    finally:
+        stop(server)
+
+
 def test_sparqlwrapper_with_its_defaults(served: Server) -> None:
     import rdflib
     from SPARQLWrapper import SPARQLWrapper

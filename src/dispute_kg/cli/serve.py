@@ -42,7 +42,8 @@ from .common import SECONDS, Context, cli, pass_ctx
               help="Memory a query worker may take beyond its size at start; a query over it ends its worker "
                    "(answered 500) and a fresh one takes its place.")
 @click.option("--threads", type=click.IntRange(min=1, max=256), default=8, show_default=True,
-              help="Requests handled at once.")
+              help="Requests handled at once; a repeat of a kept stored-query answer needs none of these threads "
+                   "(it is answered on the event loop).")
 @click.option("--connection-limit", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Open connections at once (slow clients hold one each, never a thread).")
 @click.option("--idle-timeout", type=SECONDS, default=30.0, show_default=True,
@@ -110,7 +111,7 @@ def serve(ctx: Context, host: str, port: int, allowed_hosts: tuple[str, ...], co
     pool = None
     try:
         try:
-            listener = make_listener(lambda e, s: app(e, s), host, port, limits)
+            listener = make_listener(lambda e, s: app(e, s), host, port, limits, lambda e: served.immediate(e))
         except (socket.gaierror, ValueError):
             raise InputError(f"--host {host!r} is not an address or a name this machine can resolve") from None
         except OSError as exc:
@@ -122,7 +123,7 @@ def serve(ctx: Context, host: str, port: int, allowed_hosts: tuple[str, ...], co
                               settings.workers, settings.queue_timeout)
         except WorkerFailed as exc:
             raise BackendUnavailable(str(exc)) from None
-        app = make_app(kg, settings, Pooled(pool))
+        app = served = make_app(kg, settings, Pooled(pool))
         guard = ("federation allowed" if allow_service else
                  "workers cannot open network sockets" if pool.sandboxed else "SERVICE refused on the parsed query")
         shown = f"[{host}]" if ":" in host else host

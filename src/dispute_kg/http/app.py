@@ -4,10 +4,16 @@ passes before a view sees it (the Host allow-list, CORS, JSON errors).
 Views are plain functions `Request -> Response`; pages and APIs register them with
 `app.add_route(methods, pattern, view)` (the first matching route wins). The application knows nothing of
 how it is served: `http.listener` runs it on waitress, and `call` answers one request in-process.
+
+A view may also have an `answer_now` attribute, a function `Request -> Response | None` that answers from
+memory alone (a kept stored-query answer) and returns None when the request needs a query worker or the
+disk. `App.immediate` asks it, so the listener can answer such a request on its event loop instead of
+handing it to a request thread (on a busy server the hand-off costs more than the answer).
 """
 
 from __future__ import annotations
 
+import functools
 import hmac
 import io
 import json
@@ -21,6 +27,7 @@ from typing import Any
 from ..errors import BackendUnavailable, CapabilityError, DisputeKGError, InputError, QueryTimeout
 
 UPDATE_TOKEN_ENV = "DISPUTE_KG_UPDATE_TOKEN"
+PREPARED = "dispute_kg.response"  # environ key: the Response `App.immediate` already made for this request
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
@@ -51,6 +58,7 @@ class HTTPError(Exception):
         self.status, self.message, self.headers = status, message, headers or []
 
 
+@functools.lru_cache(maxsize=64)
 def status_line(code: int) -> str:
     """`404 Not Found`: the standard library knows every registered status's phrase (301 included)."""
     from http import HTTPStatus
@@ -139,6 +147,11 @@ def host_name(host: str) -> str:
     return name.rstrip(".")
 
 
+@functools.lru_cache(maxsize=16)
+def _lowered(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(n.lower() for n in names)
+
+
 class App:
     """The WSGI application. `add_route` lets other modules add pages; the first matching route wins."""
 
@@ -154,7 +167,7 @@ class App:
                             re.compile(pattern + r"\Z"), view))
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        response = self.dispatch(environ)
+        response = environ.get(PREPARED) or self.dispatch(environ)
         headers = [("Content-Type", response.content_type), ("Content-Length", str(len(response.body))),
                    ("X-Content-Type-Options", "nosniff"), *response.headers]
         start_response(status_line(response.status), headers)
@@ -167,16 +180,26 @@ class App:
         host = environ.get("HTTP_HOST")
         if host is None:  # HTTP/1.0 without Host: the connection reached us, no name to rebind
             return True
-        return host_name(host) in {h.lower() for h in allowed}
+        return host_name(host) in _lowered(allowed)
+
+    def immediate(self, environ: dict[str, Any]) -> Response | None:
+        """The response if it can be made from memory now (an error the shell answers, a view's
+        `answer_now`), else None: the request goes to a request thread and `dispatch`."""
+        response = self._dispatch(environ, now=True)
+        return None if response is None else self._finish(response)
 
     def dispatch(self, environ: dict[str, Any]) -> Response:
         response = self._dispatch(environ)
+        assert response is not None  # only `now` defers
+        return self._finish(response)
+
+    def _finish(self, response: Response) -> Response:
         if self.settings.cors:
             response.headers.append(("Access-Control-Allow-Origin", "*"))
             response.headers.append(("Access-Control-Expose-Headers", "ETag, Cache-Status, Dispute-KG-Truncated"))
         return response
 
-    def _dispatch(self, environ: dict[str, Any]) -> Response:
+    def _dispatch(self, environ: dict[str, Any], now: bool = False) -> Response | None:
         method = environ.get("REQUEST_METHOD", "GET").upper()
         path = environ.get("PATH_INFO", "/") or "/"
         base = self.settings.base_path.rstrip("/")
@@ -201,10 +224,17 @@ class App:
                 if method not in methods:
                     allowed |= methods
                     continue
+                if now:
+                    answer_now = getattr(view, "answer_now", None)
+                    if answer_now is None:
+                        return None
+                    return answer_now(Request(environ, method, path, args, m.groupdict(), self.settings.max_body))
                 return view(Request(environ, method, path, args, m.groupdict(), self.settings.max_body))
             if allowed:
                 raise HTTPError(405, f"{method} is not allowed here", [("Allow", ", ".join(sorted(allowed)))])
             if self.fallback is not None and method in ("GET", "HEAD"):
+                if now:
+                    return None
                 return self.fallback(Request(environ, method, path, args, {"rest": path.lstrip("/")},
                                              self.settings.max_body))
             raise HTTPError(404, f"nothing at {path}; see /openapi.json")

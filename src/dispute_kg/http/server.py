@@ -24,6 +24,7 @@ API and the `Dispute-KG-Truncated: true` header everywhere). Every error on thes
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -209,7 +210,7 @@ def _generation(app: App) -> str | None:
         return None
     from ..stores.generations import read_pointer
 
-    return read_pointer(str(app.kg.project.state_dir))
+    return read_pointer(app.kg.state_dir)  # type: ignore[attr-defined]
 
 
 def _with_validators(req: Request, entry: Entry, status: str) -> Response:
@@ -220,34 +221,59 @@ def _with_validators(req: Request, entry: Entry, status: str) -> Response:
     return Response(entry.status, entry.body, entry.content_type, headers)
 
 
+def _stored_request(app: App, req: Request) -> tuple[Any, dict[str, str], int, int | None, float, tuple[Any, ...]]:
+    """A stored-query request read: (the query, its parameters, row cap, offset, time limit, the key of its
+    answer)."""
+    name = req.params["name"]
+    query = app.kg.catalog.get(name)  # InputError (400) names close matches
+    params: dict[str, str] = {}
+    for key, values in req.args.items():
+        if key.startswith("_"):
+            if key not in RESERVED:
+                raise HTTPError(400, f"unknown option {key!r} (options: {', '.join(RESERVED)})")
+            continue
+        if len(values) > 1:
+            raise HTTPError(400, f"parameter {key!r} is given twice")
+        params[key] = values[0]
+    s = app.settings
+    limit = _positive(req, "_limit", s.max_rows, int)
+    offset = _offset(req)
+    timeout = _positive(req, "_timeout", s.timeout, float)
+    key = (name, _text_digest(query.text), tuple(sorted(params.items())), limit, offset, req.arg("_format"),
+           req.accept)
+    return query, params, limit, offset, timeout, key
+
+
+@functools.lru_cache(maxsize=512)
+def _text_digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
 def stored_query_view(app: App) -> View:
+    def kept(req: Request, key: tuple[Any, ...]) -> Response | None:
+        """The answer kept for this generation, if any. Only answers of queries judged not volatile are ever
+        put (the key holds the text's digest), so a hit needs no second judgement."""
+        if wants_fresh(req.header):
+            return None
+        generation = _generation(app)
+        entry = app.answers.get(generation, key) if generation is not None else None  # type: ignore[attr-defined]
+        return _with_validators(req, entry, "hit") if entry is not None else None
+
+    def answer_now(req: Request) -> Response | None:
+        if wants_fresh(req.header):  # decided before reading the rest: a run is coming anyway
+            return None
+        return kept(req, _stored_request(app, req)[5])
+
     def view(req: Request) -> Response:
-        name = req.params["name"]
-        query = app.kg.catalog.get(name)  # InputError (400) names close matches
-        params: dict[str, str] = {}
-        for key, values in req.args.items():
-            if key.startswith("_"):
-                if key not in RESERVED:
-                    raise HTTPError(400, f"unknown option {key!r} (options: {', '.join(RESERVED)})")
-                continue
-            if len(values) > 1:
-                raise HTTPError(400, f"parameter {key!r} is given twice")
-            params[key] = values[0]
-        s = app.settings
-        limit = _positive(req, "_limit", s.max_rows, int)
-        offset = _offset(req)
-        timeout = _positive(req, "_timeout", s.timeout, float)
+        query, params, limit, offset, timeout, key = _stored_request(app, req)
+        response = kept(req, key)
+        if response is not None:
+            return response
         generation = _generation(app)
         if generation is not None and volatile(query.text):
             generation = None
-        key = (name, hashlib.blake2b(query.text.encode(), digest_size=16).digest(), tuple(sorted(params.items())),
-               limit, offset, req.arg("_format"), req.accept)
         fresh = wants_fresh(req.header)
-        if generation is not None and not fresh:
-            entry = app.answers.get(generation, key)  # type: ignore[attr-defined]
-            if entry is not None:
-                return _with_validators(req, entry, "hit")
-        response = _answer(app.kg.executor.call(("stored", name, params, limit, offset, req.arg("_format"),
+        response = _answer(app.kg.executor.call(("stored", key[0], params, limit, offset, req.arg("_format"),
                                                  req.accept), timeout))
         # kept only if no new generation was published while it ran (the worker may have read the newer one)
         if generation is not None and response.status == 200 and _generation(app) == generation:
@@ -256,6 +282,7 @@ def stored_query_view(app: App) -> View:
             return _with_validators(req, entry, "fwd=" + ("bypass" if fresh else "miss") + "; stored")
         return response
 
+    view.answer_now = answer_now  # type: ignore[attr-defined]
     return view
 
 

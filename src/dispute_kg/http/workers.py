@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import errno
 import os
+import pickle
 import queue
 import resource
+import select
 import socket
 import threading
 from dataclasses import dataclass
@@ -186,18 +188,21 @@ def worker_main(conn: Any, spec: WorkerSpec) -> None:
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
         return
     conn.send(("ready", os.getpid(), sandboxed))
-    while True:
+    while True:  # jobs and replies are pickled here, not by the connection: plain pickle costs less
         try:
-            job = conn.recv()
+            job = pickle.loads(conn.recv_bytes())
         except (EOFError, OSError, KeyboardInterrupt):
             return
         reply = handle(kg, job, sandboxed, spec.allow_service)
         try:
-            conn.send(reply)
+            data = pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # an answer that cannot be pickled: say so rather than die
+            data = pickle.dumps(("error", 500, f"internal error: the answer cannot be sent: {type(exc).__name__}",
+                                 []))
+        try:
+            conn.send_bytes(data)
         except (EOFError, OSError):
             return
-        except Exception as exc:  # an answer that cannot be pickled: say so rather than die
-            conn.send(("error", 500, f"internal error: the answer cannot be sent: {type(exc).__name__}", []))
 
 
 # -- the pool ---------------------------------------------------------------------------------------
@@ -211,6 +216,14 @@ class Worker:
     conn: Any
     generation: int
     sandboxed: bool
+    poller: Any = None  # a poll object on `conn`, made once (`conn.poll` builds a selector on every call)
+
+    def wait(self, timeout: float) -> bool:
+        """Whether the worker has answered (or hung up) within `timeout` seconds."""
+        if self.poller is None:
+            self.poller = select.poll()
+            self.poller.register(self.conn.fileno(), select.POLLIN)
+        return bool(self.poller.poll(max(0, int(timeout * 1000))))
 
 
 class WorkerPool:
@@ -288,12 +301,12 @@ class WorkerPool:
             raise HTTPError(503, f"all {self.size} query workers are busy; try again shortly",
                             [("Retry-After", "1")]) from None
         try:
-            worker.conn.send(job)
-            if not worker.conn.poll(timeout):
+            worker.conn.send_bytes(pickle.dumps(job, pickle.HIGHEST_PROTOCOL))
+            if not worker.wait(timeout):
                 self._discard(worker)
                 raise HTTPError(503, f"query stopped after {timeout:g} s (the limit is --timeout; _timeout= "
                                      "lowers it for one request)")
-            reply = worker.conn.recv()
+            reply = pickle.loads(worker.conn.recv_bytes())
         except (EOFError, OSError, BrokenPipeError):
             code = worker.process.exitcode if worker.process.exitcode is not None else "unknown"
             self._discard(worker)
@@ -396,6 +409,7 @@ class ServedGraph:
         self.kg, self.executor, self.settings = kg, executor, settings
         self.store = PooledStore(self)
         self.project, self.selector = kg.project, kg.selector
+        self.state_dir = str(kg.project.state_dir)  # read on every stored-query request: made once
 
     @property
     def catalog(self) -> Any:

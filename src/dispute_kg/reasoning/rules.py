@@ -54,6 +54,21 @@ UNSUPPORTED_TYPES = {OWL + t for t in ("Restriction", "IrreflexiveProperty", "As
 
 Select = Callable[[str], list[dict[str, str]]]
 
+# What `read_axioms` reads: the predicates of its patterns and the classes it asks members of. A graph
+# with no triple using one of them adds no axiom to the ontology's (`states_axiom`).
+AXIOM_PREDICATES = frozenset({RDFS + "subClassOf", OWL + "equivalentClass", RDFS + "subPropertyOf",
+                              OWL + "equivalentProperty", OWL + "inverseOf", RDFS + "domain", RDFS + "range",
+                              OWL + "propertyChainAxiom", RDF + "first", RDF + "rest", OWL + "disjointWith",
+                              OWL + "members"}) | UNSUPPORTED_PREDICATES
+AXIOM_CLASSES = frozenset({OWL + "SymmetricProperty", OWL + "TransitiveProperty", OWL + "FunctionalProperty",
+                           OWL + "InverseFunctionalProperty", OWL + "AllDisjointClasses"}) | UNSUPPORTED_TYPES
+
+
+def states_axiom(p: ox.NamedNode, o: object) -> bool:
+    """Whether a triple with predicate `p` and object `o` can change what `read_axioms` reads."""
+    return p.value in AXIOM_PREDICATES or (p.value == RDF_TYPE and isinstance(o, ox.NamedNode)
+                                           and o.value in AXIOM_CLASSES)
+
 
 class UnsupportedAxioms(InputError):
     """The graph uses an OWL construct whose rules are not implemented here (use owlrl)."""
@@ -75,6 +90,14 @@ class Axioms:
     inverse_functional: set[str] = field(default_factory=set)
     disjoint: set[tuple[str, str]] = field(default_factory=set)  # ordered pairs, a < b
     unsupported: list[str] = field(default_factory=list)
+    # the SPARQL text written from these axioms (`updates`, `inconsistency_queries`), kept for the next
+    # closure with the same axioms (validation closes many small graphs with the ontology's)
+    texts: dict[str, list[tuple[str, str]]] = field(default_factory=dict, repr=False, compare=False)
+
+    def text(self, kind: str, write: Callable[[Axioms], list[tuple[str, str]]]) -> list[tuple[str, str]]:
+        if kind not in self.texts:
+            self.texts[kind] = write(self)
+        return self.texts[kind]
 
 
 def _closure(edges: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
@@ -243,7 +266,7 @@ def _message(rule: str, row: dict[str, str]) -> str:
 
 def check_inconsistencies(select: Select, ax: Axioms) -> list[str]:
     messages = []
-    for rule, query in inconsistency_queries(ax):
+    for rule, query in ax.text("inconsistencies", inconsistency_queries):
         messages += [_message(rule, row) for row in select(query)]
     return sorted(set(messages))
 
@@ -279,7 +302,7 @@ def close(store: ox.Store, ax: Axioms, max_rounds: int = 100,
     New triples go to the default graph and to the inferred graph."""
     report = RulesReport()
     started = time.monotonic()
-    rules = updates(ax)
+    rules = ax.text("updates", updates)
     inferred = ox.NamedNode(INFERRED_GRAPH)
 
     def size() -> int:
@@ -319,8 +342,15 @@ def rules_closure(quads: Iterable[ox.Quad], progress: Callable[[str], None] | No
     store = ox.Store()
     default = ox.DefaultGraph()
     store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default) for q in quads)
+    return close_store(store, progress)
+
+
+def close_store(store: ox.Store, progress: Callable[[str], None] | None = None, axioms: Axioms | None = None
+                ) -> tuple[list[ox.Quad], list[str], Axioms]:
+    """`rules_closure` on a store whose default graph already holds the asserted triples (it is closed in
+    place); `axioms` when the caller has read them from these triples already, else they are read here."""
     select = ox_select(store)
-    ax = read_axioms(select)
+    ax = axioms if axioms is not None else read_axioms(select)
     if ax.unsupported:
         raise UnsupportedAxioms("the rules reasoner does not implement " + ", ".join(ax.unsupported)
                                 + "; use the owlrl reasoner (DISPUTE_KG_REASONER=owlrl)")

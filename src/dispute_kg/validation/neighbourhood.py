@@ -17,48 +17,99 @@ from ..rdf.namespaces import DEF, ID, INFERRED_GRAPH
 from .common import OWL, OWL_SAME_AS, RDF_TYPE, RDFS, WILDCARD, Triple, _triple_key
 from .schema import Schema
 
+_MISSING = object()
+
 
 class View:
+    """The built store plus local triples (the input and its entailments), read by triple pattern.
+
+    The walks ask a store of a million triples a few thousand small questions, so each is answered
+    with as few index reads as possible: a node's outgoing edges are read once (one range of the
+    subject index, up to OUT_LIMIT of them) and every later pattern with that subject is answered
+    from them; whether a node is anyone's object is asked once, so the backward steps from a node
+    the input introduces never reach the store. The store does not change while a validation reads
+    it; the local triples change only by add_local."""
+
+    OUT_LIMIT = 256  # a hub with more outgoing edges is read pattern by pattern instead
+
     def __init__(self, store: ox.Store | None) -> None:
         self.store = store
-        self.local = ox.Store()
-        # the walks ask for the same pattern many times (each changed triple, each shape's path);
-        # the store does not change while a validation reads it, the local triples only by add_local
+        self._local: set[Triple] = set()
+        self._local_s: dict[Any, set[Triple]] = {}
+        self._local_o: dict[Any, set[Triple]] = {}
         self._memo: dict[tuple[Any, Any, Any], frozenset[Triple]] = {}
+        self._out: dict[Any, list[ox.Quad] | None] = {}
+        self._object: dict[Any, bool] = {}
 
     def add_local(self, triples: Iterable[Triple]) -> None:
-        self.local.extend([ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in triples])
+        for t in triples:
+            if t not in self._local:
+                self._local.add(t)
+                self._local_s.setdefault(t[0], set()).add(t)
+                self._local_o.setdefault(t[2], set()).add(t)
         self._memo.clear()
+
+    # -- the store ---------------------------------------------------------------------------
+    def _out_quads(self, s: Any) -> list[ox.Quad] | None:
+        """Every quad with subject `s` in the store, or None when there are more than OUT_LIMIT."""
+        found = self._out.get(s, _MISSING)
+        if found is _MISSING:
+            found = []
+            for q in self.store.quads_for_pattern(s, None, None, None):  # type: ignore[union-attr]
+                found.append(q)
+                if len(found) > self.OUT_LIMIT:
+                    found = None
+                    break
+            self._out[s] = found
+        return found  # type: ignore[return-value]
+
+    def _is_object(self, o: Any) -> bool:
+        found = self._object.get(o)
+        if found is None:
+            found = self._object[o] = next(iter(self.store.quads_for_pattern(None, None, o, None)),  # type: ignore
+                                           None) is not None
+        return found
+
+    def _store_quads(self, s: Any, p: Any, o: Any, graph: Any = None) -> Iterable[ox.Quad]:
+        if self.store is None or isinstance(s, ox.Literal):
+            return ()
+        if s is not None:
+            quads = self._out_quads(s)
+            if quads is not None:
+                return [q for q in quads if (p is None or q.predicate == p) and (o is None or q.object == o)
+                        and (graph is None or q.graph_name == graph)]
+        elif o is not None and not self._is_object(o):
+            return ()
+        return self.store.quads_for_pattern(s, p, o, graph)
+
+    # -- store and local triples -------------------------------------------------------------
+    def _local_match(self, s: Any, p: Any, o: Any) -> Iterable[Triple]:
+        pool: Iterable[Triple] = (self._local_s.get(s, ()) if s is not None
+                                  else self._local_o.get(o, ()) if o is not None else self._local)
+        return [t for t in pool if (p is None or t[1] == p) and (o is None or t[2] == o)
+                and (s is None or t[0] == s)]
 
     def match(self, s: Any = None, p: Any = None, o: Any = None) -> frozenset[Triple]:
         key = (s, p, o)
         found = self._memo.get(key)
         if found is None:
-            out: set[Triple] = set()
-            if self.store is not None:
-                out.update((q.subject, q.predicate, q.object) for q in self.store.quads_for_pattern(s, p, o, None))
-            out.update((q.subject, q.predicate, q.object) for q in self.local.quads_for_pattern(s, p, o, None))
+            out = {(q.subject, q.predicate, q.object) for q in self._store_quads(s, p, o)}
+            out.update(self._local_match(s, p, o))
             found = self._memo[key] = frozenset(out)
         return found
 
     def exists(self, s: Any = None, p: Any = None, o: Any = None) -> bool:
         """Whether the store or the local triples hold a triple matching the pattern."""
-        if self.store is not None and next(iter(self.store.quads_for_pattern(s, p, o, None)), None) is not None:
+        if next(iter(self._store_quads(s, p, o)), None) is not None:
             return True
-        return next(iter(self.local.quads_for_pattern(s, p, o, None)), None) is not None
+        return bool(self._local_match(s, p, o))
 
     def in_store(self, t: Triple, graph: Any = None) -> bool:
-        if self.store is None:
-            return False
-        return next(iter(self.store.quads_for_pattern(t[0], t[1], t[2], graph)), None) is not None
+        return next(iter(self._store_quads(t[0], t[1], t[2], graph)), None) is not None
 
     def asserted_in_store(self, t: Triple) -> bool:
-        if self.store is None:
-            return False
-        for q in self.store.quads_for_pattern(t[0], t[1], t[2], None):
-            if not (isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value == INFERRED_GRAPH):
-                return True
-        return False
+        return any(not (isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value == INFERRED_GRAPH)
+                   for q in self._store_quads(t[0], t[1], t[2]))
 
 
 def _is_node(t: Any) -> bool:
@@ -157,7 +208,7 @@ def _rules_closure(schema: Schema, view: View, frontier: set[Any], graph_triples
     inconsistency (two values of a functional property: owlrl then equates them, and only owlrl's
     result says which nodes that breaks), so refusals keep owlrl's exact semantics."""
     try:
-        from ..reasoning.rules import UnsupportedAxioms, rules_closure
+        from ..reasoning.rules import UnsupportedAxioms, close_store, states_axiom
     except ImportError:  # rules.py is the build's scalable reasoner; without it, owlrl does the work
         return None
 
@@ -167,10 +218,13 @@ def _rules_closure(schema: Schema, view: View, frontier: set[Any], graph_triples
     if any(p == OWL_SAME_AS or p.value == OWL + "differentFrom" for _, p, _ in local):
         return None
     default = ox.DefaultGraph()
-    quads = [ox.Quad(s, p, o, default) for s, p, o in local]
-    quads += [ox.Quad(s, p, o, default) for s, p, o in schema.ontology_triples]
+    store = ox.Store()
+    store.extend(schema.ontology_quads)
+    store.extend([ox.Quad(s, p, o, default) for s, p, o in local])
+    # the ontology's axioms, read once per schema, unless the data states an axiom of its own
+    axioms = None if any(states_axiom(p, o) for _, p, o in local) else schema.rule_axioms
     try:
-        out, inconsistencies, _ = rules_closure(quads)
+        out, inconsistencies, _ = close_store(store, axioms=axioms)
     except UnsupportedAxioms:
         return None
     if inconsistencies:
@@ -184,6 +238,29 @@ def affected_focus_nodes(schema: Schema, view: View, changed: Iterable[Triple]) 
     and the nodes that reach them along the shapes' paths (walked backwards)."""
     paths = schema.shape_paths
     focus: set[Any] = set()
+    # many changed triples share a node and many paths share their last steps: each (node, steps)
+    # walk is made once
+    reached: dict[tuple[Any, tuple], frozenset[Any]] = {}
+
+    def back(start: Any, prefix: tuple) -> frozenset[Any]:
+        """The nodes from which `prefix` leads to `start` (its last step walked first)."""
+        if not prefix:
+            return frozenset((start,))
+        key = (start, prefix)
+        found = reached.get(key)
+        if found is None:
+            q, fwd = prefix[0]
+            qn = ox.NamedNode(q)
+            nxt: set[Any] = set()
+            for n in back(start, prefix[1:]):
+                if fwd:
+                    nxt.update(x for x, _, _ in view.match(None, qn, n))
+                elif _is_node(n):
+                    nxt.update(y for _, _, y in view.match(n, qn, None) if _is_node(y))
+            found = reached[key] = frozenset(nxt)
+        return found
+
+    walks: set[tuple[Any, tuple]] = set()
     for s, p, o in changed:
         for t in (s, o):
             if _is_data_node(t):
@@ -191,21 +268,10 @@ def affected_focus_nodes(schema: Schema, view: View, changed: Iterable[Triple]) 
         for pred in (p.value, WILDCARD):
             for prefix, forward in paths.by_predicate.get(pred, ()):
                 start = s if forward else o
-                if not _is_node(start):
-                    continue
-                nodes = {start}
-                for q, fwd in reversed(prefix):
-                    nxt: set[Any] = set()
-                    qn = ox.NamedNode(q)
-                    for n in nodes:
-                        if fwd:
-                            nxt |= {x for x, _, _ in view.match(None, qn, n)}
-                        elif _is_node(n):
-                            nxt |= {y for _, _, y in view.match(n, qn, None) if _is_node(y)}
-                    nodes = nxt
-                    if not nodes:
-                        break
-                focus |= {n for n in nodes if _is_data_node(n)}
+                if _is_node(start):
+                    walks.add((start, prefix))
+    for start, prefix in walks:
+        focus.update(n for n in back(start, prefix) if _is_data_node(n))
     return focus
 
 

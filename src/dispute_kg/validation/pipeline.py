@@ -27,7 +27,7 @@ from .inputs import (
 from .neighbourhood import View, affected_focus_nodes, gather, local_closure
 from .report import Problem, ValidationReport
 from .schema import Schema, load_schema
-from .stages import check_consistency, check_provenance, duplicates, run_qc_checks, run_shapes
+from .stages import check_consistency, check_provenance, data_store, duplicates, run_qc_checks, run_shapes
 
 
 def validate(project: Project, inputs: Any, *, strict: bool = False, store: ox.Store | None = None,
@@ -147,7 +147,8 @@ def _validate_graph(project: Project, schema: Schema, delta: Delta, loc: Locator
     timings["neighbourhood"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    violations, shacl_graph = run_shapes(schema, data, focus)
+    mem = data_store(schema, data)
+    violations, shacl_graph = run_shapes(schema, data, focus, mem)
     report.shacl_report = shacl_graph
     problems: list[Problem] = []
     for v in violations:
@@ -164,7 +165,7 @@ def _validate_graph(project: Project, schema: Schema, delta: Delta, loc: Locator
     problems += check_consistency(schema, data, focus, inferred, errors, manifest.get("inconsistencies", []), loc)
     # the QC queries are a safety net: report their rows only for nodes nothing else has flagged
     flagged = {p.focus for p in problems if p.severity == "Violation"}
-    problems += [p for p in run_qc_checks(data, focus, loc, schema) if p.focus not in flagged]
+    problems += [p for p in run_qc_checks(data, focus, loc, schema, mem) if p.focus not in flagged]
     problems += dup_problems
     timings["checks"] = time.perf_counter() - t
     report.problems = sorted(set(problems))

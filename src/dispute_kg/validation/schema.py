@@ -42,9 +42,9 @@ class Schema:
 
     def __init__(self, data: dict, shape_files: list[Path]) -> None:
         self.key: str = data["key"]
-        self.ontology_triples: list[Triple] = [
-            (q.subject, q.predicate, q.object)
-            for q in ox.parse(data["ontology"], format=ox.RdfFormat.N_TRIPLES)]
+        # the ontology in the default graph, as the in-memory stores of the later steps load it
+        self.ontology_quads: list[ox.Quad] = list(ox.parse(data["ontology"], format=ox.RdfFormat.N_TRIPLES))
+        self.ontology_triples: list[Triple] = [(q.subject, q.predicate, q.object) for q in self.ontology_quads]
         self.defined_terms: set[str] = set(data["defined"])  # dk: terms with an rdfs:label
         # every IRI the ontology mentions, from any vocabulary
         self.used_terms: frozenset[str] = frozenset(data["used"])
@@ -72,6 +72,16 @@ class Schema:
         return load_shapes(self._shape_files)
 
     @cached_property
+    def rule_axioms(self) -> Any:
+        """The axioms the rules reasoner reads from the ontology alone (`reasoning.rules.Axioms`): an
+        input that states no axiom (`rules.states_axiom`) reasons with these, unread again."""
+        from ..reasoning.rules import ox_select, read_axioms
+
+        store = ox.Store()
+        store.extend(self.ontology_quads)
+        return read_axioms(ox_select(store))
+
+    @cached_property
     def reasoning_graph(self) -> Any:
         """The ontology without annotations, as an rdflib graph for owlrl (built on first use)."""
         import rdflib
@@ -95,16 +105,29 @@ def schema_key(project: Project) -> str:
     h = hashlib.sha256(f"compiled-schema {FORMAT}\0".encode())
     for path in [*project.ontology_files, *project.shape_files, *project.check_files]:
         h.update(project.relpath(path).encode() + b"\0" + path.read_bytes() + b"\0")
-    here = Path(__file__).parent
-    for name in _COMPILERS:
-        h.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
-    h.update((here.parent / "rdf" / "vocabularies.py").read_bytes() + b"\0")
-    # rdflib's version (its __init__ states it) decides the vocabularies' term lists and the parse of
-    # the shapes; found without importing it
-    spec = importlib.util.find_spec("rdflib")
-    if spec is not None and spec.origin:
-        h.update(Path(spec.origin).read_bytes())
+    h.update(_code_digest())
     return h.hexdigest()
+
+
+_CODE: list[bytes] = []
+
+
+def _code_digest() -> bytes:
+    """The SHA-256 of the code that compiles the schema, once per process (the code a process runs does
+    not change under it)."""
+    if not _CODE:
+        h = hashlib.sha256()
+        here = Path(__file__).parent
+        for name in _COMPILERS:
+            h.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
+        h.update((here.parent / "rdf" / "vocabularies.py").read_bytes() + b"\0")
+        # rdflib's version (its __init__ states it) decides the vocabularies' term lists and the parse of
+        # the shapes; found without importing it
+        spec = importlib.util.find_spec("rdflib")
+        if spec is not None and spec.origin:
+            h.update(Path(spec.origin).read_bytes())
+        _CODE.append(h.digest())
+    return _CODE[0]
 
 
 def load_schema(project: Project) -> Schema:

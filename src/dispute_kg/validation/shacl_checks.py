@@ -119,7 +119,8 @@ def run_checks(store: ox.Store, checks: list[Check], *, union: bool = True,
     """The violations `checks` find in `store`: its union graph, or with `union=False` its default graph
     (for checks compiled `focus_only`)."""
     violations: list[Violation] = []
-    has_focus: dict[str, bool] = {}
+    # on a small store (a validation's, union=False) the question is asked for every target at once
+    has_focus: dict[str, bool] = {} if union else _targets_selecting(store, checks)
     for i, check in enumerate(checks):
         if progress:
             progress(i, len(checks), check.label)
@@ -137,3 +138,21 @@ def run_checks(store: ox.Store, checks: list[Check], *, union: bool = True,
     if progress:
         progress(len(checks), len(checks), "")
     return sorted(violations)
+
+
+def _targets_selecting(store: ox.Store, checks: list[Check]) -> dict[str, bool]:
+    """Whether each check's target selects a node, in one query per set of prefixes (a query's parse
+    and plan cost more than its answer on a small store): each target is a subquery with LIMIT 1 that
+    binds ?i to its index, so a row for i says what `ASK { target }` would."""
+    groups: dict[str, list[str]] = {}
+    for check in checks:
+        targets = groups.setdefault(check.prefixes, [])
+        if check.target not in targets:
+            targets.append(check.target)
+    found: dict[str, bool] = {}
+    for prefixes, targets in groups.items():
+        branches = " UNION ".join(f"{{ SELECT ({i} AS ?i) WHERE {{ {t} }} LIMIT 1 }}" for i, t in enumerate(targets))
+        hits = {int(s["i"].value) for s in store.query(f"{prefixes}\nSELECT ?i WHERE {{ {branches} }}",
+                                                      use_default_graph_as_union=False)}
+        found.update((t, i in hits) for i, t in enumerate(targets))
+    return found

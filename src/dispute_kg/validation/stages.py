@@ -19,26 +19,38 @@ from .report import Problem
 from .schema import Schema
 
 
-def run_shapes(schema: Schema, data: set[Triple], focus: set[Any]) -> tuple[list[Any], Any]:
+def data_store(schema: Schema, data: set[Triple]) -> ox.Store:
+    """The gathered data with the ontology, in the default graph of an in-memory store: what the
+    compiled shapes and the QC checks read (one store for both)."""
+    mem = ox.Store()
+    default = ox.DefaultGraph()
+    mem.extend(schema.ontology_quads)
+    mem.extend([ox.Quad(s, p, o, default) for s, p, o in data])
+    return mem
+
+
+def run_shapes(schema: Schema, data: set[Triple], focus: set[Any],
+               mem: ox.Store | None = None) -> tuple[list[Any], Any]:
     """The shapes on the gathered data (plus the ontology), for the focus nodes only: (violations,
     pyshacl's report graph or None).
 
     The shapes compiled to queries (`shacl_store`, held equal to pyshacl by its tests) run in an
-    in-memory Oxigraph store, with the focus nodes listed in a graph of their own that narrows every
-    shape's targets; pyshacl runs instead when a shape uses a feature the compiler lacks."""
+    in-memory Oxigraph store (`mem`, from `data_store`, else made here), with the focus nodes listed
+    in a graph of their own that narrows every shape's targets and is removed again afterwards;
+    pyshacl runs instead when a shape uses a feature the compiler lacks."""
     nodes = sorted((f for f in focus if isinstance(f, ox.NamedNode)), key=lambda n: n.value)
     if not nodes:
         return [], None
     if schema.focus_checks is not None:
         from .shacl_checks import FOCUS_CLASS, FOCUS_GRAPH, run_checks
 
-        mem = ox.Store()
-        default = ox.DefaultGraph()
-        mem.extend([ox.Quad(s, p, o, default) for s, p, o in schema.ontology_triples])
-        mem.extend([ox.Quad(s, p, o, default) for s, p, o in data])
+        mem = mem if mem is not None else data_store(schema, data)
         focus_graph, focus_class = ox.NamedNode(FOCUS_GRAPH), ox.NamedNode(FOCUS_CLASS)
         mem.extend([ox.Quad(n, RDF_TYPE, focus_class, focus_graph) for n in nodes])
-        return run_checks(mem, schema.focus_checks, union=False), None
+        try:
+            return run_checks(mem, schema.focus_checks, union=False), None
+        finally:
+            mem.remove_graph(focus_graph)
     import rdflib
 
     from ..rdf.convert import ox_to_rdflib as to_rdflib
@@ -149,15 +161,14 @@ def _term_value(t: Any) -> str:
     return t.value if hasattr(t, "value") else str(t)
 
 
-def run_qc_checks(data: set[Triple], focus: set[Any], loc: Locator, schema: Schema) -> list[Problem]:
-    """The QC queries of queries/checks/ (read with the schema), on the gathered data, reporting rows
-    about focus nodes."""
+def run_qc_checks(data: set[Triple], focus: set[Any], loc: Locator, schema: Schema,
+                  mem: ox.Store | None = None) -> list[Problem]:
+    """The QC queries of queries/checks/ (read with the schema), on the gathered data with the ontology
+    (`mem`, from `data_store`, else made here), reporting rows about focus nodes."""
     from ..stores.oxigraph import OxigraphStore
     from .checks import run_check_text
 
-    mem = ox.Store()
-    mem.extend([ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in data])
-    mem.extend([ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in schema.ontology_triples])
+    mem = mem if mem is not None else data_store(schema, data)
     names = {f.value for f in focus if isinstance(f, ox.NamedNode)}
     problems = []
     store = OxigraphStore(mem, None, True)
