@@ -278,6 +278,20 @@ def query_to_dict(q: Any) -> dict[str, Any]:
             "columns": [{"name": c.name, "label": c.label, "description": c.description} for c in q.columns]}
 
 
+MAX_OFFSET = 10**9
+
+
+def offset_arg(req: Request) -> int | None:
+    """`_offset`, the rows of an answer to skip before a page (API and web pages alike): a whole number
+    from 0, or None when not given; 400 for anything else."""
+    raw = (req.arg("_offset") or "").strip()
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_OFFSET:
+        raise HTTPError(400, f"_offset must be a whole number from 0 to {MAX_OFFSET}; got {raw!r}")
+    return int(raw)
+
+
 def call(app: App, path: str, method: str = "GET", body: bytes = b"",
          headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
     """Answer one request in-process (for `serve --get` and tests): (status, headers, body)."""

@@ -37,6 +37,7 @@ from typing import Any
 from ..query.binding import StoredQuery
 from ..query.results import WRITERS
 from .app import (
+    MAX_OFFSET,
     UPDATE_TOKEN_ENV,
     App,
     HTTPError,
@@ -48,6 +49,7 @@ from .app import (
     check_token,
     error_status,
     json_response,
+    offset_arg,
     query_to_dict,
 )
 from .cache import NAME as CACHE_NAME
@@ -82,19 +84,6 @@ def _positive(req: Request, name: str, cap: float, kind: type) -> Any:
     if not math.isfinite(value) or value <= 0:
         raise HTTPError(400, f"{name} must be a positive number; got {raw!r}")
     return min(value, kind(cap))
-
-
-MAX_OFFSET = 10**9
-
-
-def _offset(req: Request) -> int | None:
-    """`_offset`: rows of the answer to skip before the page, a whole number from 0."""
-    raw = req.arg("_offset")
-    if raw is None or raw == "":
-        return None
-    if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_OFFSET:
-        raise HTTPError(400, f"_offset must be a whole number from 0 to {MAX_OFFSET}; got {raw!r}")
-    return int(raw)
 
 
 def _utf8(body: bytes) -> str:
@@ -237,7 +226,7 @@ def _stored_request(app: App, req: Request) -> tuple[Any, dict[str, str], int, i
         params[key] = values[0]
     s = app.settings
     limit = _positive(req, "_limit", s.max_rows, int)
-    offset = _offset(req)
+    offset = offset_arg(req)
     timeout = _positive(req, "_timeout", s.timeout, float)
     key = (name, _text_digest(query.text), tuple(sorted(params.items())), limit, offset, req.arg("_format"),
            req.accept)

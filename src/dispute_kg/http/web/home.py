@@ -15,7 +15,7 @@ from typing import Any
 from ...errors import InputError
 from ...query.results import WRITERS
 from ...rdf.namespaces import DEF, ID, INFERRED_GRAPH, shorten
-from ..app import App, HTTPError, Request, query_to_dict
+from ..app import App, HTTPError, Request, offset_arg, query_to_dict
 from ..policy import has_service
 from .layout import Data, GraphQueries, ask, entity_path, esc, iri_link, page, pre, quote_spans, results_table, url
 
@@ -297,16 +297,6 @@ SELECT ?label WHERE { ?e rdfs:label ?label } LIMIT 1"""
 PAGE_ROWS = 100  # rows a query page shows; the next ones are a link away, never fetched with it
 
 
-def page_offset(req: Request) -> int:
-    """The `_offset` a query page was asked for (rows to skip); 400 for anything but a whole number."""
-    raw = (req.arg("_offset") or "").strip()
-    if not raw:
-        return 0
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
-        raise HTTPError(400, f"_offset must be a whole number of rows to skip; got {raw!r}")
-    return int(raw)
-
-
 def pager(app: App, data: Data) -> str:
     """Links to the previous and next page of a query's answer, keeping its parameters."""
     page = data.get("page")
@@ -360,7 +350,7 @@ def query_data(app: App, req: Request) -> Data:
         data.update(error=f"stored query {name!r} has a SERVICE clause; start serve with --allow-service",
                     status=403)
         return data
-    offset = page_offset(req)
+    offset = offset_arg(req) or 0
     size = min(PAGE_ROWS, app.settings.max_rows)
     try:
         result = app.kg.run_result(name, params, limit=size, offset=offset, timeout=app.settings.timeout)
