@@ -4,11 +4,13 @@
     python bench/verdict_scale.py --size 100000 --keep /tmp/scale
 
 Generates (bench/synthetic.py, fixed seed) and builds the project unless `--keep` already holds it,
-then runs `dispute-kg build --force` as a user would (store, then verdict) and times, in this process,
+then runs `dispute-kg build --force` as a user would (store, then verdict on one thread per core beside
+the search index's rebuild) and times, in this process,
 each part of the verdict `KnowledgeGraph.check` computes: SHACL compiled to queries in the store
 (validation/shacl_store.py), each QC check of queries/checks/, the standard-vocabulary check and the
-span check. The build runs its verdict on an in-memory copy of the new graph (made from the quads it
-has just read); so do these timings, on a copy made here from the published store (its time is shown
+span check, then the whole verdict as the build runs it, on one thread and on one per core. The build
+runs its verdict on an in-memory copy of the new graph (made from the quads it has just read); so do
+these timings, on a copy made here from the published store (its time is shown
 apart), unless `--on-disk`. Written into bench/RESULTS.md (section `verdict-scale`) by
 `results.write_section`.
 """
@@ -56,6 +58,7 @@ def main() -> None:
     from dispute_kg.validation.provenance import check_spans
     from dispute_kg.validation.shacl import load_shapes
     from dispute_kg.validation.shacl_store import compile_shapes, run_shacl_in_store
+    from dispute_kg.validation.verdict import check_store
 
     work = Path(args.keep or tempfile.mkdtemp(prefix="dispute-kg-verdict-"))
     root = work / f"synthetic-{args.size}"
@@ -105,10 +108,19 @@ def main() -> None:
         spans, wall, cpu = timed(lambda: check_spans(store))
         rows.append(("span check (Python)", wall, cpu, len(spans)))
         print(rows[-2:], flush=True)
+        whole = []  # the parts above as check_store runs them in the build: one thread, then one per core
+        for workers in sorted({1, os.cpu_count() or 1}):
+            report, wall, cpu = timed(lambda w=workers: check_store(store, kg.project, inconsistencies=[],
+                                                                    embedded=True, workers=w))
+            whole.append((workers, wall, cpu, "PASS" if report.passed else "FAIL"))
+            print(whole[-1], flush=True)
     load = max(load, os.getloadavg()[0])
     table = ["| part of the verdict | wall (s) | CPU of this process (s) | violations |", "|---|---|---|---|"]
     table += [f"| {name} | {w:.1f} | {c:.1f} | {v} |" for name, w, c, v in rows]
     table.append(f"| **total** | **{sum(r[1] for r in rows):.1f}** | **{sum(r[2] for r in rows):.1f}** | |")
+    table += ["", "The whole verdict as the build runs it (`check_store`, every part above as one pool of steps):", "",
+              "| threads | wall (s) | CPU of this process, all threads (s) | verdict |", "|---|---|---|---|"]
+    table += [f"| {w} | {wall:.1f} | {cpu:.1f} | {v} |" for w, wall, cpu, v in whole]
     shared = (f"The machine was shared with other engineers' work (load average up to {load:.1f} on "
               f"{os.cpu_count()} cores): wall-clock times are inflated, CPU times are this process's own."
               if load > (os.cpu_count() or 1) * 0.75 else f"Load average up to {load:.1f} on {os.cpu_count()} cores.")

@@ -13,6 +13,7 @@ from dispute_kg.project.build import build
 from dispute_kg.project.folder import Project
 from dispute_kg.validation.shacl import load_shapes, run_shacl
 from dispute_kg.validation.shacl_store import Unsupported, compile_shapes, run_shacl_in_store
+from dispute_kg.validation.verdict import check_store
 
 # Every broken input of test_break_the_graph at once, plus a few more the shapes catch. Left out: an
 # `oa:start "467"` string, which pyshacl's rdflib compares with integers where SPARQL (and Oxigraph)
@@ -50,6 +51,12 @@ def test_broken_graph_same_violations(project_copy):
     in_store, reference = both(project_copy)
     assert len(reference) > 40  # the input really breaks many shapes
     assert in_store == reference
+    # the build's verdict on two threads finds what one thread finds, in the same order
+    with KnowledgeGraph.open(project=project_copy, auto_build=False) as kg:
+        one, two = (check_store(kg.store, kg.project, inconsistencies=[], embedded=True, workers=n) for n in (1, 2))
+    assert sorted(two.shacl) == sorted(in_store) and len(two.shacl) == len(in_store)
+    assert (one.shacl, one.checks, one.spans) == (two.shacl, two.checks, two.spans)
+    assert any(not c.passed for c in two.checks) and two.spans and not two.passed
 
 
 def test_ill_typed_literal_fails_its_datatype(project_copy):

@@ -29,13 +29,19 @@ def build(ctx: Context, force: bool) -> None:
 
     project = ctx.project_obj()
     progress = (lambda msg: click.echo(f"  reading {msg}", err=True)) if sys.stderr.isatty() else None
-    report = do_build(project, force=force, progress=progress, keep_graph=True)
-    state = "built" if report.rebuilt else "up to date"
-    click.echo(f"store {state}: {report.asserted} asserted + {report.inferred} inferred triples "
-               f"in {len(report.graphs)} graphs ({report.seconds:.1f} s)")
-    with KnowledgeGraph.open(project=project, auto_build=False) as kg:
-        result = kg.check(progress=_progress_bar() if sys.stderr.isatty() else None, graph=report.graph)
-    report.graph = None
+    verdicts = []
+
+    def judge(report) -> None:
+        # runs inside the build, beside the search index's rebuild, on the graph the build keeps in memory
+        state = "built" if report.rebuilt else "up to date"
+        click.echo(f"store {state}: {report.asserted} asserted + {report.inferred} inferred triples "
+                   f"in {len(report.graphs)} graphs ({report.seconds:.1f} s)")
+        with KnowledgeGraph.open(project=project, auto_build=False) as kg:
+            verdicts.append(kg.check(progress=_progress_bar() if sys.stderr.isatty() else None,
+                                     graph=report.graph))
+
+    do_build(project, force=force, progress=progress, keep_graph=False, alongside=judge)
+    result = verdicts[0]
     failures = _print_check(result, quiet=True)
     verdict = "PASS" if result.passed else f"FAIL ({failures} failing check(s); run `dispute-kg check`)"
     click.echo("verdict: " + verdict)

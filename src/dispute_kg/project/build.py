@@ -159,9 +159,11 @@ def read_manifest(project: Project) -> dict | None:
 
 
 def build(project: Project, *, force: bool = False, progress: Callable[[str], None] | None = None,
-          keep_graph: bool = False) -> BuildReport:
+          keep_graph: bool = False, alongside: Callable[[BuildReport], object] | None = None) -> BuildReport:
     """Rebuild the embedded store when any input changed (or `force`), else report the last build.
     With `keep_graph`, a rebuilt report carries the new graph as an in-memory store (`graph`).
+    `alongside(report)` runs once the store is published, still under the lock, while the search index
+    is rebuilt on another thread: the build's verdict and the index then share the machine's cores.
 
     Runs under the writer lock, and decides freshness and reads every input only once it holds it,
     so a build that waited for an `add` builds from the files the addition wrote."""
@@ -180,6 +182,8 @@ def build(project: Project, *, force: bool = False, progress: Callable[[str], No
             else:
                 refresh_index(project)  # a stored query may have changed; the store has not
             write_compiled(project)  # a build from before the compiled schema existed lacks it
+            if alongside:
+                alongside(report)
             return report
         # the in-memory copy of the new graph serves the search index at once (and the caller's verdict)
         generation, report = build_generation(project, progress=progress, stat_signature=stat_signature,
@@ -187,10 +191,38 @@ def build(project: Project, *, force: bool = False, progress: Callable[[str], No
         publish(project, generation, point="build")
         refresh_index(project)
         write_compiled(project)
-        search.refresh(project, graph=report.graph)
+        indexing = Background(lambda: search.refresh(project, graph=report.graph))
+        try:
+            if alongside:
+                alongside(report)
+        finally:
+            indexing.join()
         if not keep_graph:
             report.graph = None
         return report
+
+
+class Background:
+    """A function run on its own thread; `join` waits for it and raises what it raised."""
+
+    def __init__(self, work: Callable[[], object]) -> None:
+        import threading
+
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                work()
+            except BaseException as exc:  # handed to the joining thread
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="dispute-kg-index", daemon=True)
+        self._thread.start()
+
+    def join(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def build_generation(project: Project, *, progress: Callable[[str], None] | None = None,

@@ -124,20 +124,27 @@ def run_checks(store: ox.Store, checks: list[Check], *, union: bool = True,
     for i, check in enumerate(checks):
         if progress:
             progress(i, len(checks), check.label)
-        # a shape whose targets select nothing (a SPARQL target finds no broken selection, as on a
-        # valid graph) cannot be violated: skip its constraints instead of running each one
-        if check.target not in has_focus:
-            has_focus[check.target] = bool(store.query(f"{check.prefixes}\nASK {{ {check.target} }}",
-                                                       use_default_graph_as_union=union))
-        if not has_focus[check.target]:
-            continue
-        solutions = store.query(check.sparql, use_default_graph_as_union=union)
-        names = [v.value for v in solutions.variables]
-        rows = [{n: s[n] for n in names} for s in solutions]
-        violations.extend(check.to_violations(rows))
+        violations.extend(check_violations(store, check, has_focus, union=union))
     if progress:
         progress(len(checks), len(checks), "")
     return sorted(violations)
+
+
+def check_violations(store: ox.Store, check: Check, has_focus: dict[str, bool], *,
+                     union: bool = True) -> list[Violation]:
+    """The violations of one check. `has_focus` memoises whether a target selects anything; threads may
+    share it (a race asks the same question twice, with the same answer)."""
+    # a shape whose targets select nothing (a SPARQL target finds no broken selection, as on a valid
+    # graph) cannot be violated: skip its constraints instead of running each one
+    if check.target not in has_focus:
+        has_focus[check.target] = bool(store.query(f"{check.prefixes}\nASK {{ {check.target} }}",
+                                                   use_default_graph_as_union=union))
+    if not has_focus[check.target]:
+        return []
+    solutions = store.query(check.sparql, use_default_graph_as_union=union)
+    names = [v.value for v in solutions.variables]
+    rows = [{n: s[n] for n in names} for s in solutions]
+    return check.to_violations(rows)
 
 
 def _targets_selecting(store: ox.Store, checks: list[Check]) -> dict[str, bool]:

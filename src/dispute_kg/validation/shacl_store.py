@@ -20,9 +20,9 @@ from rdflib import RDF
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDFS, SH, XSD
 
-from .shacl_checks import FOCUS_CLASS, FOCUS_GRAPH, Check, Unsupported, Violation, run_checks
+from .shacl_checks import FOCUS_CLASS, FOCUS_GRAPH, Check, Unsupported, Violation, check_violations, run_checks
 
-__all__ = ["Check", "Unsupported", "compile_shapes", "run_checks", "run_shacl_in_store"]
+__all__ = ["Check", "Unsupported", "check_violations", "compile_shapes", "run_checks", "run_shacl_in_store"]
 
 RDF_LANGSTRING = str(RDF.langString)
 _IGNORED = {SH.name, SH.description, SH.order, SH.group, SH.defaultValue, rdflib.RDFS.comment,
