@@ -78,19 +78,21 @@ class Column(Record):
 class StoredQuery(Record):
     """One stored query: `file` is its path in the project (`queries/claims.rq`), for messages;
     `where_at` the offset of the `{` opening its outermost WHERE group, where parameters are bound;
+    `inner_at` the subquery groups that use parameters, bound too (`sparqltext.subquery_groups`);
     `columns` the documented columns, in the order the query projects them."""
 
-    __slots__ = ("columns", "defaults", "description", "file", "name", "parameters", "summary", "tags", "text",
-                 "where_at")
+    __slots__ = ("columns", "defaults", "description", "file", "inner_at", "name", "parameters", "summary", "tags",
+                 "text", "where_at")
     _FIELDS = ("name", "file", "summary", "description", "tags", "parameters", "defaults", "text", "where_at",
-               "columns")
+               "columns", "inner_at")
 
     def __init__(self, name: str, file: str, summary: str, description: str, tags: tuple[str, ...],
                  parameters: tuple[Parameter, ...], defaults: dict[str, str] | None = None,
-                 text: str = "", where_at: int | None = None, columns: tuple[Column, ...] = ()) -> None:
+                 text: str = "", where_at: int | None = None, columns: tuple[Column, ...] = (),
+                 inner_at: tuple[tuple[int, tuple[str, ...]], ...] = ()) -> None:
         self.name, self.file, self.summary, self.description = name, file, summary, description
         self.tags, self.parameters, self.defaults, self.text = tags, parameters, defaults or {}, text
-        self.where_at, self.columns = where_at, columns
+        self.where_at, self.columns, self.inner_at = where_at, columns, inner_at
 
     def __repr__(self) -> str:  # the text is long: name the query instead
         return f"StoredQuery(name={self.name!r}, file={self.file!r})"
@@ -255,7 +257,8 @@ def bind(query: StoredQuery, params: dict[str, Any], store: Store | None = None)
 
 
 def bound_text(query: StoredQuery, bindings: dict[str, Term]) -> str:
-    """The stored query with its parameters' terms in a VALUES block at the start of its WHERE group.
+    """The stored query with its parameters' terms in a VALUES block at the start of its WHERE group, and
+    of each subquery's group that uses one of them (a parameter is one value for the whole query).
 
     The same text works on every backend and in grlc, which rewrites `?_name` variables itself: the
     parameters are not projected, as pyoxigraph `substitutions` would need, so they stay out of the
@@ -267,7 +270,7 @@ def bound_text(query: StoredQuery, bindings: dict[str, Term]) -> str:
         raise InputError("has parameters but no WHERE group to bind them in", path=query.file)
     from ..rdf.convert import insert_values  # pyoxigraph: not loaded before a value is known good
 
-    return insert_values(query.text, query.where_at, bindings)
+    return insert_values(query.text, query.where_at, bindings, query.inner_at)
 
 
 def page_clause(limit: int | None, offset: int | None) -> str:

@@ -72,15 +72,16 @@ def load_query(path: Path) -> StoredQuery:
         if isinstance(item, dict):
             defaults.update({str(k): str(v) for k, v in item.items()})
     tags = header.get("tags") or []
-    from ..rdf.sparqltext import where_brace
+    from ..rdf.sparqltext import subquery_groups, where_brace
 
     where_at = where_brace(text)
+    inner_at = tuple(subquery_groups(text, {p.variable for p in params}))
     if params and where_at is None:
         raise InputError("a query with parameters needs a WHERE group to bind them in", path=display)
     columns = tuple(Column(c["name"], c["label"], c["description"]) for c in header.get("columns") or [])
     return StoredQuery(path.stem, display, str(header.get("summary", "")), str(header.get("description", "")),
                        tuple(str(t) for t in (tags if isinstance(tags, list) else [tags])), tuple(params),
-                       defaults, text, where_at, columns)
+                       defaults, text, where_at, columns, inner_at)
 
 
 class Catalog:

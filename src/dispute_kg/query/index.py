@@ -27,20 +27,22 @@ if TYPE_CHECKING:
     from ..stores.generations import Held
 
 INDEX_NAME = "query-index.marshal"
-FORMAT = 4
+FORMAT = 5
 
 
 def _encode(query: StoredQuery) -> dict[str, object]:
     return {"name": query.name, "file": query.file, "summary": query.summary, "description": query.description,
             "tags": list(query.tags), "parameters": [list(p.astuple()) for p in query.parameters],
             "defaults": dict(query.defaults), "text": query.text, "where_at": query.where_at,
-            "columns": [list(c.astuple()) for c in query.columns]}
+            "columns": [list(c.astuple()) for c in query.columns],
+            "inner_at": [[at, list(names)] for at, names in query.inner_at]}
 
 
 def _decode(entry: dict) -> StoredQuery:
     return StoredQuery(entry["name"], entry["file"], entry["summary"], entry["description"], tuple(entry["tags"]),
                        tuple(Parameter(*p) for p in entry["parameters"]), dict(entry["defaults"]), entry["text"],
-                       entry["where_at"], tuple(Column(*c) for c in entry["columns"]))
+                       entry["where_at"], tuple(Column(*c) for c in entry["columns"]),
+                       tuple((at, tuple(names)) for at, names in entry["inner_at"]))
 
 
 def _folder_mtime(path: str) -> int | None:

@@ -233,8 +233,14 @@ def values_block(bindings: dict[str, Term]) -> str:
     return f"VALUES ({' '.join(names)}) {{ ({row}) }}"
 
 
-def insert_values(sparql: str, where_at: int, bindings: dict[str, Term]) -> str:
+def insert_values(sparql: str, where_at: int, bindings: dict[str, Term],
+                  inner: tuple[tuple[int, tuple[str, ...]], ...] = ()) -> str:
     """The query with a VALUES block of `bindings` just inside the `{` at offset `where_at` (the
-    outermost WHERE group, found by `sparqltext.where_brace`). No newline is added, so a syntax error
-    is still reported at its line in the stored file."""
-    return f"{sparql[:where_at + 1]} {values_block(bindings)} {sparql[where_at + 1:]}"
+    outermost WHERE group, found by `sparqltext.where_brace`), and in each subquery group of `inner`
+    (`sparqltext.subquery_groups`) a block of the bound variables it uses. No newline is added, so a
+    syntax error is still reported at its line in the stored file."""
+    points = [(where_at, bindings)] + [(at, {v: bindings[v] for v in names if v in bindings}) for at, names in inner]
+    for at, values in sorted(points, key=lambda point: point[0], reverse=True):
+        if values:
+            sparql = f"{sparql[:at + 1]} {values_block(values)} {sparql[at + 1:]}"
+    return sparql

@@ -55,3 +55,35 @@ def where_brace(text: str) -> int | None:
         elif value == "}":
             depth -= 1
     return None
+
+
+def subquery_groups(text: str, variables: set[str]) -> list[tuple[int, tuple[str, ...]]]:
+    """The `{` opening the WHERE group of each subquery (a SELECT inside the query's braces) whose own
+    patterns, outside its own subqueries, use one of `variables`; with the variables each uses, sorted.
+
+    A stored query's parameter is one value for the whole query, but SPARQL scopes a subquery's
+    variables apart: a VALUES block at the outermost group does not reach a grouped subquery, which the
+    engine then evaluates for every node in the graph before joining. Binding the parameter in each such
+    group too lets `claims?state=...` read only that state's claims."""
+    found: list[tuple[int, tuple[str, ...]]] = []
+    frames: list[tuple[int, int, set[str]]] = []  # (depth outside the group, offset of its brace, uses)
+    depth = 0
+    select_at: int | None = None  # depth of a SELECT whose group has not opened yet
+    for kind, value, pos in tokens(text):
+        if kind == "word":
+            if value.upper() == "SELECT" and pos > 0 and text[pos - 1] not in "?$":
+                select_at = depth
+            elif pos > 0 and text[pos - 1] in "?$" and value in variables and frames:
+                frames[-1][2].add(value)
+        elif value == "{":
+            if select_at is not None and select_at == depth:
+                frames.append((depth, pos, set()))
+                select_at = None
+            depth += 1
+        elif value == "}":
+            depth -= 1
+            if frames and frames[-1][0] == depth:
+                outside, at, uses = frames.pop()
+                if outside > 0 and uses:  # the outermost SELECT is bound at `where_brace`
+                    found.append((at, tuple(sorted(uses))))
+    return sorted(found)

@@ -48,14 +48,6 @@ def rdflib_graph(store: Any) -> Any:
     return graph
 
 
-def shacl_violations(store: Any, shape_files: Sequence[Path], *, embedded: bool,
-                     progress: Callable[..., Any] | None = None) -> list[Any]:
-    """SHACL as queries inside an embedded Oxigraph store (`shacl_store`); pyshacl over an rdflib copy of
-    the graph on other backends, or when a shape uses a feature the compiler lacks."""
-    steps, fallback = _shacl_steps(store, shape_files, embedded=embedded)
-    return _run_shacl(steps, fallback, workers=1, progress=progress)
-
-
 Step = tuple[str, Callable[[], Any]]
 
 
@@ -79,20 +71,8 @@ def _shacl_steps(store: Any, shape_files: Sequence[Path], *, embedded: bool) -> 
     return [(c.label, lambda c=c: check_violations(inner, c, has_focus)) for c in checks], fallback
 
 
-def _run_shacl(steps: list[Step], fallback: Step, *, workers: int,
-               progress: Callable[..., Any] | None) -> list[Any]:
-    from .shacl_store import Unsupported
-
-    if steps:
-        try:
-            return sorted(v for found in run_steps(steps, workers=workers, progress=progress) for v in found)
-        except Unsupported:
-            pass
-    return sorted(fallback[1]())
-
-
 def run_steps(steps: list[Step], *, workers: int, progress: Callable[[int, int, str], None] | None = None,
-              offset: int = 0, total: int | None = None) -> list[Any]:
+              total: int | None = None) -> list[Any]:
     """The results of `steps`, in their order, computed by up to `workers` threads.
 
     Threads, not processes, because the work is Oxigraph evaluating queries, which releases the GIL: two
@@ -102,9 +82,9 @@ def run_steps(steps: list[Step], *, workers: int, progress: Callable[[int, int, 
     if workers <= 1:
         out = []
         for i, (label, step) in enumerate(steps):
-            if progress:
-                progress(offset + i, total, label)
             out.append(step())
+            if progress:
+                progress(i + 1, total, label)
         return out
     from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
@@ -117,7 +97,7 @@ def run_steps(steps: list[Step], *, workers: int, progress: Callable[[int, int, 
             for future in done:
                 done_count += 1
                 if progress:
-                    progress(offset + done_count, total, futures[future])
+                    progress(done_count, total, futures[future])
                 if future.exception() is not None:
                     for other in pending:
                         other.cancel()
@@ -177,7 +157,5 @@ def check_store(store: Any, project: Any, *, inconsistencies: list[str], embedde
             report.shacl = sorted(fallback[1]())
         else:
             report.shacl = sorted(v for f in found for v in f)
-    if progress:
-        progress(total, total, "checks done")
     report.inconsistencies = list(inconsistencies)
     return report
