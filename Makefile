@@ -28,7 +28,7 @@ demo: $(BIN)/.installed
 
 test: $(BIN)/.installed browser servers
 	$(BIN)/ruff check src tests bench
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --maxprocesses 4
 
 # The browser tests drive Debian's Chromium through Playwright: browser downloads are impossible here.
 browser:
