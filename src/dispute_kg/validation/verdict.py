@@ -71,14 +71,14 @@ def _shacl_steps(store: Any, shape_files: Sequence[Path], *, embedded: bool) -> 
     return [(c.label, lambda c=c: check_violations(inner, c, has_focus)) for c in checks], fallback
 
 
-def run_steps(steps: list[Step], *, workers: int, progress: Callable[[int, int, str], None] | None = None,
-              total: int | None = None) -> list[Any]:
+def run_steps(steps: list[Step], *, workers: int,
+              progress: Callable[[int, int, str], None] | None = None) -> list[Any]:
     """The results of `steps`, in their order, computed by up to `workers` threads.
 
     Threads, not processes, because the work is Oxigraph evaluating queries, which releases the GIL: two
     threads on two cores finish the build's verdict in about half the wall time. The first exception a
     step raises is raised here, after the steps already running have finished."""
-    total = len(steps) if total is None else total
+    total = len(steps)
     if workers <= 1:
         out = []
         for i, (label, step) in enumerate(steps):
@@ -145,9 +145,8 @@ def check_store(store: Any, project: Any, *, inconsistencies: list[str], embedde
                 return exc
         return run
 
-    total = len(steps) + len(shacl_steps)
     results = run_steps(steps + [(label, guarded(step)) for label, step in shacl_steps], workers=workers,
-                        progress=progress, total=total)
+                        progress=progress)
     report.checks = results[:len(steps) - 1]
     report.spans = results[len(steps) - 1]
     if shacl:
