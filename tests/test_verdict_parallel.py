@@ -20,10 +20,17 @@ def test_results_keep_the_order_of_the_steps():
         return run
 
     heard: list[tuple[int, int, str]] = []
+    when: list[float] = []
+
+    def progress(done: int, total: int, label: str) -> None:
+        heard.append((done, total, label))
+        when.append(time.monotonic())
+
     steps = [(f"step {i}", slow(i, 0.05 * (5 - i))) for i in range(5)]  # the first step ends last
-    assert run_steps(steps, workers=3, progress=lambda d, t, label: heard.append((d, t, label))) == [0, 1, 2, 3, 4]
+    assert run_steps(steps, workers=3, progress=progress) == [0, 1, 2, 3, 4]
     assert [d for d, _, _ in heard] == [1, 2, 3, 4, 5] and {t for _, t, _ in heard} == {5}
     assert heard[0][2] != "step 0"  # reported as they end, not as they were listed
+    assert when[-1] - when[0] > 0.05  # and when they end, not all at once after the last
 
 
 def test_steps_share_the_threads():

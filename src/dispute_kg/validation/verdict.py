@@ -86,14 +86,14 @@ def run_steps(steps: list[Step], *, workers: int,
             if progress:
                 progress(i + 1, total, label)
         return out
-    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="verdict") as pool:
         futures = {pool.submit(step): label for label, step in steps}
         done_count = 0
         pending = set(futures)
         while pending:
-            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 done_count += 1
                 if progress:
