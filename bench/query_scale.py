@@ -149,23 +149,30 @@ def main() -> None:
                       flush=True)
     load = max(load, os.getloadavg()[0])
     big, mid = max(args.sizes), (100_000 if 100_000 in args.sizes else None)
-    head = ["query"] + [f"rows {s:,}" for s in args.sizes] + [f"p50 {s:,} (ms)" for s in args.sizes]
-    head += [f"cpu {s:,} (ms)" for s in args.sizes]
-    if mid and big != mid:
-        head.append(f"growth {mid:,} to {big:,} (cpu)")
-    if pages:
-        head += [f"first page of {args.page} at {big:,}: rows, p50 (ms)", f"second page at {big:,}: rows, p50 (ms)"]
-    if rdflib:
-        head += [f"rdflib {args.rdflib_size:,} (ms)", f"rdflib / oxigraph at {args.rdflib_size:,}"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for name, by_size in sorted(table.items()):
-        cells = [name] + [f"{by_size[s]['rows']:,}" for s in args.sizes]
+    def size_head() -> list[str]:
+        head = [f"rows {s:,}" for s in args.sizes] + [f"p50 {s:,} (ms)" for s in args.sizes]
+        head += [f"cpu {s:,} (ms)" for s in args.sizes]
+        return head + ([f"growth {mid:,} to {big:,} (cpu)"] if mid and big != mid else [])
+
+    def size_cells(by_size: dict[int, dict]) -> list[str]:
+        """Rows, p50 and CPU at each size, and the CPU's growth from 100k to the largest."""
+        cells = [f"{by_size[s]['rows']:,}" for s in args.sizes]
         cells += [fmt(by_size[s]["wall"], args.timeout) for s in args.sizes]
         cells += [fmt(by_size[s]["cpu"], args.timeout) for s in args.sizes]
         if mid and big != mid:
             a, b = by_size[mid], by_size[big]
             same = "" if a["rows"] == b["rows"] else " (answer grows)"
             cells.append(f"{b['cpu'] / a['cpu']:.1f}x{same}" if a["cpu"] > 0 else "-")
+        return cells
+
+    head = ["query", *size_head()]
+    if pages:
+        head += [f"first page of {args.page} at {big:,}: rows, p50 (ms)", f"second page at {big:,}: rows, p50 (ms)"]
+    if rdflib:
+        head += [f"rdflib {args.rdflib_size:,} (ms)", f"rdflib / oxigraph at {args.rdflib_size:,}"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, by_size in sorted(table.items()):
+        cells = [name, *size_cells(by_size)]
         if pages:
             for which in ("first", "second"):
                 r = pages[name][which]
@@ -188,19 +195,10 @@ def main() -> None:
             f"its ORDER BY); rdflib one run, stopped at "
             f"{args.timeout:g} s. {shared}\n\n" + "\n".join(lines))
     if filtered:
-        head = ["query", "filtered by"] + [f"rows {s:,}" for s in args.sizes] + [f"p50 {s:,} (ms)" for s in args.sizes]
-        head += [f"cpu {s:,} (ms)" for s in args.sizes]
-        if mid and big != mid:
-            head.append(f"growth {mid:,} to {big:,} (cpu)")
+        head = ["query", "filtered by", *size_head()]
         more = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for name, by_size in sorted(filtered.items()):
-            cells = [name, next(iter(by_size.values()))["given"]] + [f"{by_size[s]['rows']:,}" for s in args.sizes]
-            cells += [fmt(by_size[s]["wall"], args.timeout) for s in args.sizes]
-            cells += [fmt(by_size[s]["cpu"], args.timeout) for s in args.sizes]
-            if mid and big != mid:
-                a, b = by_size[mid], by_size[big]
-                same = "" if a["rows"] == b["rows"] else " (answer grows)"
-                cells.append(f"{b['cpu'] / a['cpu']:.1f}x{same}" if a["cpu"] > 0 else "-")
+            cells = [name, next(iter(by_size.values()))["given"], *size_cells(by_size)]
             more.append("| " + " | ".join(cells) + " |")
         body += ("\n\nThe listings with an optional filter, each filter parameter bound to the most referenced "
                  "member of its class (the same runs and cap):\n\n" + "\n".join(more))

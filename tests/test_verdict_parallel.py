@@ -8,7 +8,6 @@ import time
 
 import pytest
 
-from dispute_kg.project.build import Background
 from dispute_kg.validation.verdict import run_steps
 
 
@@ -55,13 +54,20 @@ def test_a_failing_step_is_raised():
         run_steps([("ok", lambda: 1), ("bad", boom), ("ok", lambda: 2)], workers=2)
 
 
-def test_a_background_failure_reaches_the_joining_thread():
-    def fail() -> None:
+def test_a_failing_index_rebuild_fails_the_build_after_the_verdict(project_copy, monkeypatch):
+    """The search index is rebuilt on its own thread while `alongside` (the CLI's verdict) runs: the
+    verdict still runs to its end, and the index's failure reaches the caller instead of dying with its
+    thread."""
+    from dispute_kg.project import build as build_module
+    from dispute_kg.project.folder import Project
+
+    def fail(project, graph=None) -> None:
+        time.sleep(0.2)
         raise OSError("index not written")
 
-    job = Background(fail)
+    monkeypatch.setattr(build_module.search, "refresh", fail)
+    judged: list[int] = []
     with pytest.raises(OSError, match="index not written"):
-        job.join()
-    done: list[int] = []
-    Background(lambda: done.append(1)).join()
-    assert done == [1]
+        build_module.build(Project.open(project_copy), force=True,
+                           alongside=lambda report: judged.append(report.asserted))
+    assert judged and judged[0] > 1000

@@ -191,38 +191,18 @@ def build(project: Project, *, force: bool = False, progress: Callable[[str], No
         publish(project, generation, point="build")
         refresh_index(project)
         write_compiled(project)
-        indexing = Background(lambda: search.refresh(project, graph=report.graph))
-        try:
-            if alongside:
-                alongside(report)
-        finally:
-            indexing.join()
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispute-kg-index") as pool:
+            indexing = pool.submit(search.refresh, project, graph=report.graph)
+            try:
+                if alongside:
+                    alongside(report)
+            finally:
+                indexing.result()  # waits for the index, and raises what its rebuild raised
         if not keep_graph:
             report.graph = None
         return report
-
-
-class Background:
-    """A function run on its own thread; `join` waits for it and raises what it raised."""
-
-    def __init__(self, work: Callable[[], object]) -> None:
-        import threading
-
-        self._error: BaseException | None = None
-
-        def run() -> None:
-            try:
-                work()
-            except BaseException as exc:  # handed to the joining thread
-                self._error = exc
-
-        self._thread = threading.Thread(target=run, name="dispute-kg-index", daemon=True)
-        self._thread.start()
-
-    def join(self) -> None:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
 
 
 def build_generation(project: Project, *, progress: Callable[[str], None] | None = None,
