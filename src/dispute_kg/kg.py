@@ -97,6 +97,7 @@ class KnowledgeGraph:
         try:
             store = OxigraphStore.at(held.store_path, read_only=True)
             store.held = held  # type: ignore[attr-defined]  # the generation lives as long as this object
+            store.views = held.views_path
             try:
                 with open(held.manifest_path, encoding="utf-8") as fh:
                     manifest = json.load(fh)

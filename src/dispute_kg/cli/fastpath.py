@@ -178,6 +178,7 @@ def quick_result(plan: Plan, values: dict[str, str]) -> Result | None:
 
     try:
         store = OxigraphStore.at(held.store_path, read_only=True)
+        store.views = held.views_path
         try:
             return run_query(store, query, values, limit=plan.limit, offset=plan.offset, timeout=plan.timeout)
         finally:

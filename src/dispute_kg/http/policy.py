@@ -16,30 +16,13 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from ..rdf.sparql_parse import algebra, parse_query
+from ..rdf.sparql_parse import SERVICE, algebra, holds, parse_query, volatile
+
+__all__ = ["SERVICE_REFUSED", "has_service", "names_dataset", "refuse_service", "volatile"]
 from .app import HTTPError
 
 SERVICE_REFUSED = ("SERVICE clauses are refused: this server sends no request to other hosts "
                    "(start it with --allow-service to allow federation)")
-
-
-SERVICE = frozenset({"ServiceGraphPattern"})
-# what makes an answer depend on more than the data: the clock, randomness, fresh blank nodes, other hosts
-VOLATILE = SERVICE | {"Builtin_NOW", "Builtin_RAND", "Builtin_UUID", "Builtin_STRUUID", "Builtin_BNODE"}
-
-
-def _walk(node: Any, names: frozenset[str], seen: set[int]) -> bool:
-    """Whether an rdflib algebra tree holds a node named in `names` (sub-selects and EXISTS included)."""
-    if id(node) in seen:
-        return False
-    seen.add(id(node))
-    if getattr(node, "name", None) in names:
-        return True
-    if isinstance(node, dict):
-        return any(_walk(v, names, seen) for v in node.values())
-    if isinstance(node, list | tuple):
-        return any(_walk(v, names, seen) for v in node)
-    return False
 
 
 def _algebra(text: str, purpose: str) -> Any:
@@ -55,17 +38,7 @@ def _algebra(text: str, purpose: str) -> Any:
 def has_service(text: str) -> bool:
     """Whether rdflib's algebra of the query has a SERVICE pattern; `HTTPError` 400 if rdflib cannot parse it
     (without a sandbox an unparsed query is not run: the engine's parser could read it differently)."""
-    return _walk(_algebra(text, "SERVICE clauses"), SERVICE, set())
-
-
-@functools.lru_cache(maxsize=512)
-def volatile(text: str) -> bool:
-    """Whether the answer may differ between two runs on the same data (NOW, RAND, UUID, STRUUID, BNODE,
-    SERVICE), on rdflib's algebra; a query rdflib cannot parse counts as volatile."""
-    try:
-        return _walk(_algebra(text, "volatile functions"), VOLATILE, set())
-    except HTTPError:
-        return True
+    return holds(_algebra(text, "SERVICE clauses"), SERVICE)
 
 
 def refuse_service(text: str) -> None:

@@ -284,6 +284,9 @@ def commit(project: Project, *, files: dict[str, bytes], graph_triples: dict[str
     generation = state.new_generation(project)
     state.copy_store(project.store_path, generation / "store")
     update_store(generation / "store", add, remove, point=op)
+    from .build import materialise_views
+
+    materialise_views(project, generation, point=op)
     journal = {"op": op, "id": ident, "created": sorted(files), "removed": [],
                "previous": base.get("generation"), "generation": generation.name}
     extra = {}

@@ -317,6 +317,13 @@ def run_bound(store: Store, query: StoredQuery, text: str, *, limit: int | None 
     """Run the bound text of `query` (from `bound_text`), one page of it with `limit`/`offset`."""
     if offset is not None and offset < 0:
         raise InputError(f"offset must be 0 or more, not {offset}")
+    views = getattr(store, "views", None)  # a held, published generation's materialised answers
+    if views is not None:
+        from .views import page
+
+        answer = page(views, query.name, text, limit, offset)
+        if answer is not None:
+            return without_parameters(answer, {p.variable for p in query.parameters})
     try:
         result = store.query(paged_text(text, limit, offset), None, limit=limit, timeout=timeout)
     except InputError as exc:

@@ -18,6 +18,7 @@ POINTER = "current"
 STORES = "stores"
 READERS_LOCK = "readers.lock"
 MANIFEST = "manifest.json"
+VIEWS = "views.marshal"  # the materialised answers of the stored listings (query/views.py)
 
 
 def read_pointer(state_dir: str) -> str | None:
@@ -49,6 +50,10 @@ class Held:
     @property
     def manifest_path(self) -> str:
         return os.path.join(self.path, MANIFEST)
+
+    @property
+    def views_path(self) -> str:
+        return os.path.join(self.path, VIEWS)
 
     def release(self) -> None:
         if self.fd >= 0:

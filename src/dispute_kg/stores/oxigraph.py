@@ -105,6 +105,9 @@ class OxigraphStore:
 
     def __init__(self, store: ox.Store, path: str | None, read_only: bool) -> None:
         self.store, self.path, self.read_only = store, path, read_only
+        # the views file of the published generation this store was opened from (`query/views.py`); set
+        # only by the code that holds that generation, since only a published one never changes
+        self.views: str | None = None
 
     @classmethod
     def open(cls, selector: Selector, *, project: Any = None, read_only: bool = False) -> OxigraphStore:
