@@ -38,7 +38,7 @@ def built(work: Path, size: int) -> Path:
     from dispute_kg.project.folder import Project
 
     root = work / f"synthetic-{size}"
-    if not (root / ".dispute-kg" / "store").exists():
+    if not (root / ".dispute-kg" / "current").exists():  # the published generation's pointer
         shutil.rmtree(root, ignore_errors=True)
         generate_project(root, size)
         build(Project.open(root), force=True)

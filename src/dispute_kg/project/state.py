@@ -7,7 +7,8 @@ Layout of `.dispute-kg/`::
                            read command triggers, add, retract, source add, link and snapshot writes)
     current                the published generation's name: one line, replaced by one atomic rename
     stores/<generation>/   store/ (Oxigraph), manifest.json (what this generation was built from),
-                           readers.lock (readers hold a shared flock on it while they use the store)
+                           views.marshal (its listings' answers, query/views.py), readers.lock
+                           (readers hold a shared flock on it while they use the store)
     query-index.marshal    what the quick `query run` route needs, naming the generation it indexed
     journal.json, journal/ an add or retract under way (see additions.py)
 
