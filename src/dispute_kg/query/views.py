@@ -8,10 +8,11 @@ answer to a given text: the answer computed before the generation is published i
 page is a slice of it. The engine still answers every other text (a bound parameter, an edited query,
 an ad-hoc query) and every store that is not a held, published generation.
 
-A generation's file, `views.marshal`: a magic line, an 8-byte length, a marshal'ed header, then the rows in blocks of
-`BLOCK`, each block a marshal'ed list of rows (dicts of SPARQL JSON terms, the shape `Result` holds).
-The header maps each query's name to the exact text answered, its variables, its row count and each
-block's offset and length, so a page reads the header and one or two blocks. marshal, not JSON: this
+A generation's file, `views.marshal`: a magic line, an 8-byte length, a marshal'ed header, then for each
+query its rows in blocks of `BLOCK`, each block a marshal'ed list of rows (dicts of SPARQL JSON terms, the
+shape `Result` holds), followed by the index of its blocks (offset and length of each). The header maps
+each query's name to the exact text answered, its variables, its row count and where its index is, so a
+page reads the header, its query's index and one or two blocks. marshal, not JSON: this
 module is on the quick route of `dispute-kg query run`, which imports nothing it can avoid (json pulls
 in `re`), and marshal reads a block in microseconds; the file is written by the same Python that
 built the generation, and a file it cannot read is treated as absent.
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from .binding import StoredQuery
 
 MAGIC = b"dispute-kg views\n"
-FORMAT = 1
+FORMAT = 2
 BLOCK = 64  # rows per block: a page of 50 reads one or two
 MAX_ROWS = 200_000  # a larger answer is left to the engine: its file would cost more than it saves
 # seconds one listing may take to answer before it is left to the engine (DISPUTE_KG_VIEW_SECONDS): the
@@ -87,9 +88,15 @@ def _slice(path: str, header: dict, name: str, text: str, start: int, limit: int
     rows: list[dict] = []
     if start < stop:
         first, last = start // BLOCK, (stop - 1) // BLOCK
-        blocks = entry["blocks"][first:last + 1]
-        size = blocks[-1][0] + blocks[-1][1] - blocks[0][0]
         with open(path, "rb") as fh:
+            # this query's block index, kept beside its blocks: a page costs what its own answer's
+            # index and rows cost, not the other listings'
+            fh.seek(header["base"] + entry["index"][0])
+            index = fh.read(entry["index"][1])
+            if len(index) != entry["index"][1]:
+                return None
+            blocks = marshal.loads(index)[first:last + 1]
+            size = blocks[-1][0] + blocks[-1][1] - blocks[0][0]
             fh.seek(header["base"] + blocks[0][0])
             data = fh.read(size)
         if len(data) != size:
@@ -187,11 +194,14 @@ def materialise(store: Store, texts: dict[str, str], covered: list[tuple[str, st
         blocks = []
         for i in range(0, len(result.rows), BLOCK):
             chunk = marshal.dumps(result.rows[i:i + BLOCK])
-            blocks.append([at, len(chunk)])
+            blocks.append((at, len(chunk)))
             chunks.append(chunk)
             at += len(chunk)
+        index = marshal.dumps(blocks)
         header["queries"][name] = {"text": texts[name], "variables": result.variables, "rows": len(result.rows),
-                                   "blocks": blocks}
+                                   "index": (at, len(index))}
+        chunks.append(index)
+        at += len(index)
     head = marshal.dumps(header)
     write_atomic(view_file(generation), b"".join([MAGIC, len(head).to_bytes(8, "little"), head, *chunks]),
                  point=f"{point}:views")
