@@ -110,6 +110,81 @@ def test_add_and_retract_keep_the_index_fresh(built_copy: Path, tmp_path: Path):
         assert db.execute("SELECT iri FROM doc WHERE doc MATCH 'zanzibarian'").fetchall() == []
 
 
+def index_rows(project: Project) -> tuple[list, list, list]:
+    with sqlite3.connect(index_path(project)) as db:
+        return (sorted(db.execute("SELECT * FROM entity").fetchall()),
+                sorted(db.execute("SELECT text, iri, field, lang FROM doc").fetchall()),
+                db.execute("SELECT value FROM meta").fetchall())
+
+
+@pytest.mark.parametrize("ttl", [GOOD.replace("Japan: a test position", "Japan: a zanzibarian test position")],
+                         ids=["position"])
+def test_an_addition_updates_the_index_to_what_a_full_rebuild_gives(built_copy: Path, tmp_path: Path,
+                                                                   monkeypatch, ttl: str):
+    """Only the entities an addition touches are read again; the index must be the full rebuild's, row for
+    row, and a full rebuild must not have been what made it."""
+    from dispute_kg.query import search as search_module
+
+    project = Project.open(built_copy)
+    path = tmp_path / "a.ttl"
+    path.write_text(ttl, encoding="utf-8")
+    reads: list[list[str] | None] = []
+    real = search_module.fill
+    monkeypatch.setattr(search_module, "fill", lambda db, sparql, only=None: (reads.append(only),
+                                                                               real(db, sparql, only))[1])
+    _, addition = add(project, [path], agent="test")
+    assert addition is not None
+    assert reads and all(only is not None for only in reads), "the addition rebuilt the whole index"
+    touched = sorted(iri for only in reads for iri in only)
+    assert ID + "position/japan-believes-test" in touched and len(touched) < 40, touched
+    incremental = index_rows(project)
+    search_module.refresh(project)  # the full rebuild, from the same store
+    assert index_rows(project) == incremental
+    assert ID + "position/japan-believes-test" in {row[1] for row in incremental[1] if "zanzibarian" in row[0]}
+
+
+def test_an_index_of_another_generation_is_rebuilt_not_updated(built_copy: Path, tmp_path: Path) -> None:
+    from dispute_kg.query import search as search_module
+
+    project = Project.open(built_copy)
+    with sqlite3.connect(index_path(project)) as db:
+        db.execute("UPDATE meta SET value = 'another generation' WHERE key = 'stamp'")
+        db.execute("DELETE FROM doc")  # what an update of this index would keep
+    path = tmp_path / "a.ttl"
+    path.write_text(GOOD, encoding="utf-8")
+    add(project, [path], agent="test")
+    rows = index_rows(project)
+    search_module.refresh(project)
+    assert index_rows(project) == rows and rows[1], "a full rebuild, with every entity's rows"
+
+
+def test_a_change_to_a_selection_rereads_the_entities_that_cite_it() -> None:
+    from dispute_kg.query.search import affected
+
+    class Store:
+        def __init__(self) -> None:
+            self.texts: list[str] = []
+
+        def __call__(self, text: str):
+            self.texts.append(text)
+            from dispute_kg.rdf.terms import Result
+
+            return Result("select", ["entity"], [{"entity": {"type": "uri", "value": ID + "claim/x"}}])
+
+    import pyoxigraph as ox
+
+    sel = ox.NamedNode(ID + "selection/s/1-2/quote")
+    exact = ox.NamedNode("http://www.w3.org/ns/oa#exact")
+    store = Store()
+    assert affected([ox.Quad(sel, exact, ox.Literal("q"))], store) == [ID + "claim/x"]
+    assert "oa:hasSelector ?changed" in store.texts[0] and f"<{sel.value}>" in store.texts[0]
+    blank = ox.Quad(ox.BlankNode(), exact, ox.Literal("q"))
+    assert affected([blank], store) is None, "a blank node: a full rebuild"
+    vocabulary = ox.Quad(ox.NamedNode("https://w3id.org/dispute-kg/def#Claim"),
+                         ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), ox.Literal("Claim"))
+    assert affected([vocabulary], store) is None, "a kind's label: a full rebuild"
+
+
 def test_a_remote_store_gets_an_index_in_memory(built_project: Path):
     with KnowledgeGraph.open("memory:", project=built_project) as kg:
         assert search(kg, "Etorofu")[0].entity == ID + "territory/iturup"

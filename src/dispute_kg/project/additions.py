@@ -315,7 +315,7 @@ def commit(project: Project, *, files: dict[str, bytes], graph_triples: dict[str
     from ..query.index import refresh
 
     refresh(project)
-    search.refresh(project)
+    search.refresh(project, changed=[*add, *remove], previous=base)
 
 
 def _write_manifest(project: Project, generation: Path, base: dict, add: list[ox.Quad], remove: list[ox.Quad],

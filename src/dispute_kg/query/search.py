@@ -19,7 +19,7 @@ import json
 import sqlite3
 import threading
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -105,21 +105,23 @@ def _schema(db: sqlite3.Connection) -> None:
     """)
 
 
-def fill(db: sqlite3.Connection, sparql: Callable[[str], Any]) -> None:
+def fill(db: sqlite3.Connection, sparql: Callable[[str], Any], only: list[str] | None = None) -> None:
     """Read the graph through `sparql` (`kg.sparql`, or a store's `query`) and write the index into an
-    empty database."""
-    _schema(db)
+    empty database; with `only` (entity IRIs), write those entities' rows into an index that already
+    has the schema and holds none of theirs: the same queries, each given the entities first."""
+    if only is None:
+        _schema(db)
     supers: dict[str, set[str]] = {}
     for row in sparql(SUPERCLASSES).rows:
         supers.setdefault(row["class"]["value"], set()).add(row["super"]["value"])
     classes: dict[str, dict[str, str]] = {}
-    for row in sparql(KINDS).rows:
+    for row in sparql(_for(KINDS, only)).rows:
         label = row.get("classLabel", {}).get("value") or row["class"]["value"].rsplit("#", 1)[-1]
         classes.setdefault(row["entity"]["value"], {})[row["class"]["value"]] = label
     docs: list[tuple[str, str, str, str]] = []
     labels: dict[str, str] = {}
     names: dict[str, set[str]] = {}
-    for row in sparql(ROWS).rows:
+    for row in sparql(_for(ROWS, only)).rows:
         iri, field, text = row["entity"]["value"], row["field"]["value"], row["text"]["value"]
         docs.append((text, iri, field, row.get("lang", {}).get("value", "")))
         if field == "label" and (iri not in labels or row.get("lang", {}).get("value") == "en"):
@@ -138,8 +140,51 @@ def fill(db: sqlite3.Connection, sparql: Callable[[str], Any]) -> None:
     db.executemany("INSERT INTO doc (text, iri, field, lang) VALUES (?, ?, ?, ?)", docs)
 
 
+def _for(query: str, only: list[str] | None) -> str:
+    """`query` with `?entity` bound to `only` at the start of its WHERE group (every query here has one)."""
+    if only is None:
+        return query
+    from ..rdf.convert import term_text
+
+    values = " ".join(term_text({"type": "uri", "value": iri}) for iri in only)
+    return query.replace("WHERE {", f"WHERE {{ VALUES ?entity {{ {values} }}", 1)
+
+
+def affected(quads: Iterable[Any], sparql: Callable[[str], Any]) -> list[str] | None:
+    """The entities whose rows in the index `quads` (added or removed, as pyoxigraph quads) can change, read
+    on the graph after the change; None when the change reaches what every entity's rows depend on (a
+    class or property of the vocabulary, a blank node), which only a full rebuild covers. An entity's rows
+    come from its own triples and from the quote of the selection it derives from (`ROWS`, `KINDS`)."""
+    from ..rdf.convert import term_text
+
+    entities: set[str] = set()
+    selections: set[str] = set()
+    for q in quads:
+        subject = q.subject
+        if type(subject).__name__ != "NamedNode":
+            return None
+        iri = subject.value
+        if iri.startswith(ID + "selection/"):
+            selections.add(iri)
+        elif iri.startswith(ID):
+            entities.add(iri)
+        elif iri.startswith(DEF):  # the kinds' hierarchy and labels
+            return None
+    if selections:
+        values = " ".join(term_text({"type": "uri", "value": iri}) for iri in sorted(selections))
+        rows = sparql("PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX oa: <http://www.w3.org/ns/oa#> "
+                      f"SELECT DISTINCT ?entity WHERE {{ VALUES ?changed {{ {values} }} "
+                      "{ ?entity prov:wasDerivedFrom ?changed } UNION "
+                      "{ ?entity prov:wasDerivedFrom ?selection . ?selection oa:hasSelector ?changed } }").rows
+        entities.update(r["entity"]["value"] for r in rows if r["entity"]["type"] == "uri")
+    return sorted(entities)
+
+
 def _stamp(project: Any) -> str:
-    manifest = project.manifest() or {}
+    return _stamp_of(project.manifest() or {})
+
+
+def _stamp_of(manifest: dict) -> str:
     return json.dumps([FORMAT, manifest.get("fingerprint"), manifest.get("updated_at"), manifest.get("built_at")])
 
 
@@ -147,9 +192,14 @@ def index_path(project: Any) -> Path:
     return Path(project.state_dir) / INDEX_NAME
 
 
-def refresh(project: Any, graph: Any = None) -> Path:
+def refresh(project: Any, graph: Any = None, *, changed: Iterable[Any] | None = None,
+            previous: dict | None = None) -> Path:
     """Rebuild the project's index from its embedded store (after build, add and retract), or from
     `graph`, an in-memory pyoxigraph copy of it that the build just made (several times faster to read).
+    With `changed` (the quads an addition added and removed) and `previous` (the manifest of the
+    generation before it), only the entities they touch are read again, into a copy of the index, when
+    the index on disk is the previous generation's: at a million triples a full rebuild took 29 s of an
+    addition's 39 s. Anything else is a full rebuild.
 
     Opens the store itself, read-only, rather than a `KnowledgeGraph`: `add` calls this while its
     journal is still open, and opening a graph would take that for a dead process's work."""
@@ -163,8 +213,14 @@ def refresh(project: Any, graph: Any = None) -> Path:
     try:
         db = sqlite3.connect(":memory:")
         try:
-            fill(db, store.query)
-            db.execute("INSERT INTO meta VALUES ('stamp', ?)", (_stamp(project),))
+            if not (changed is not None and previous is not None and _update(db, target, store.query, changed,
+                                                                             _stamp_of(previous))):
+                db.close()
+                db = sqlite3.connect(":memory:")
+                fill(db, store.query)
+                db.execute("INSERT INTO meta VALUES ('stamp', ?)", (_stamp(project),))
+            else:
+                db.execute("UPDATE meta SET value = ? WHERE key = 'stamp'", (_stamp(project),))
             db.commit()
             image = db.serialize()
         finally:
@@ -174,6 +230,29 @@ def refresh(project: Any, graph: Any = None) -> Path:
     # built in memory and written by the project's one atomic write: readers see the old index or the new
     write_atomic(target, image, point="search-index")
     return target
+
+
+def _update(db: sqlite3.Connection, target: Path, sparql: Callable[[str], Any], changed: Iterable[Any],
+            stamp: str) -> bool:
+    """Load the index at `target` into `db` and read again the entities `changed` touches; False (and `db`
+    left to be discarded) when the index is not the one stamped `stamp` or the change needs a full rebuild."""
+    try:
+        db.deserialize(target.read_bytes())
+        row = db.execute("SELECT value FROM meta WHERE key = 'stamp'").fetchone()
+    except (OSError, sqlite3.Error):
+        return False
+    if not row or row[0] != stamp:
+        return False
+    only = affected(changed, sparql)
+    if only is None:
+        return False
+    for start in range(0, len(only), 500):
+        chunk = only[start:start + 500]
+        marks = ", ".join("?" * len(chunk))
+        db.execute(f"DELETE FROM entity WHERE iri IN ({marks})", chunk)
+        db.execute(f"DELETE FROM doc WHERE iri IN ({marks})", chunk)
+        fill(db, sparql, chunk)
+    return True
 
 
 _memory: dict[int, sqlite3.Connection] = {}
