@@ -172,3 +172,42 @@ def test_the_quick_route_pages_from_the_file(built_project: Path) -> None:
     lines = quick.stdout.strip().splitlines()
     assert len(lines) == 3
     assert [line.split(",")[0] for line in lines[1:]] == [r["claim"]["value"] for r in page.rows]
+
+
+def test_a_build_killed_while_its_listings_are_answered_leaves_nothing_behind(built_copy: Path,
+                                                                              tmp_path: Path) -> None:
+    """The child that answers the listings ends with the build that started it: it must not write into a
+    generation the next writer removes, nor outlive it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from test_state import _wait_for
+
+    from dispute_kg.project.state import read_pointer
+
+    ctl = tmp_path / "ctl"
+    ctl.mkdir()
+    before = read_pointer(str(built_copy / ".dispute-kg"))
+    env = dict(os.environ, DISPUTE_KG_PAUSE_AT="build:views:fsync", DISPUTE_KG_PAUSE_DIR=str(ctl))
+    command = [sys.executable, "-m", "dispute_kg", "--project", str(built_copy), "build", "--force"]
+    build_proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for(lambda: (ctl / "paused").exists() or build_proc.poll() is not None, "the child to pause", 120)
+    assert build_proc.poll() is None
+    children = subprocess.run(["pgrep", "-P", str(build_proc.pid)], capture_output=True, text=True).stdout.split()
+    assert len(children) == 1, children
+    child = int(children[0])
+    os.kill(build_proc.pid, signal.SIGKILL)
+    build_proc.wait()
+    (ctl / "resume").touch()  # were it still alive, it would now write its file
+    _wait_for(lambda: not Path(f"/proc/{child}").exists()
+              or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2], "the child to end", 10)
+    stores = built_copy / ".dispute-kg" / "stores"
+    assert read_pointer(str(built_copy / ".dispute-kg")) == before
+    unpublished = [p for p in stores.iterdir() if p.name != before]
+    assert all(not (p / "views.marshal").exists() for p in unpublished), "the child wrote after its build died"
+    with KnowledgeGraph.open(project=built_copy) as kg:  # the next command cleans up and reads as before
+        assert kg.run_result("claims", {}) == engine(kg, "claims")
+    build(Project.open(built_copy))
+    assert sorted(p.name for p in stores.iterdir()) == [read_pointer(str(built_copy / ".dispute-kg"))]

@@ -43,7 +43,8 @@ def in_child(queries: Iterable[StoredQuery], generation: Path, *, point: str, pr
     # which texts to answer is decided here, on rdflib's parse (loaded here already, a second in a new
     # process); the child needs only pyoxigraph
     job = marshal.dumps(plan(queries, previous))
-    proc = subprocess.run([sys.executable, "-m", __name__, os.fspath(generation), point, seconds], input=job,
+    proc = subprocess.run([sys.executable, "-m", __name__, str(os.getpid()), os.fspath(generation), point, seconds],
+                          input=job,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
     if proc.returncode == CRASH_EXIT:
         os._exit(CRASH_EXIT)
@@ -55,20 +56,30 @@ def in_child(queries: Iterable[StoredQuery], generation: Path, *, point: str, pr
     return True
 
 
-def _follow_parent() -> None:
+def _follow_parent(parent: int) -> None:
     """End this process when the one that started it ends: a killed build leaves an unpublished
-    generation that the next writer removes, and nothing may write into it after that."""
-    import _thread
-    import time
+    generation that the next writer removes, and nothing may write into it after that. On Linux the
+    kernel kills this process as its parent dies (PR_SET_PDEATHSIG), before anyone can wait for the
+    parent; elsewhere a thread watches for the parent to go."""
+    import signal
 
-    parent = os.getppid()
+    try:
+        import ctypes
 
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.2)
+        if ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL) != 0:  # PR_SET_PDEATHSIG
+            raise OSError(ctypes.get_errno(), "prctl")
+    except (OSError, AttributeError):
+        import _thread
+        import time
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.05)
+            os._exit(1)
+
+        _thread.start_new_thread(watch, ())
+    if os.getppid() != parent:  # the parent died before the kernel was told to follow it
         os._exit(1)
-
-    _thread.start_new_thread(watch, ())
 
 
 def _main(argv: list[str]) -> None:
@@ -78,8 +89,8 @@ def _main(argv: list[str]) -> None:
 
     from ..stores.oxigraph import OxigraphStore
 
-    generation, point, seconds = argv
-    _follow_parent()
+    parent, generation, point, seconds = argv
+    _follow_parent(int(parent))
     texts, covered = marshal.loads(sys.stdin.buffer.read())
     store = OxigraphStore.at(os.path.join(generation, "store"), read_only=True)
     materialise(store, texts, covered, Path(generation), point=point, seconds=float(seconds))
