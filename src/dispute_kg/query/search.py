@@ -2,7 +2,8 @@
 
 The index is an SQLite FTS5 table (standard library) in `.dispute-kg/search.sqlite`, filled from the
 graph through `KnowledgeGraph.sparql`, so it works the same over the embedded store and a remote
-endpoint. `build` and every `add` or `retract` call `refresh(project)`; `search` also rebuilds the index
+endpoint. `build` and every `add` or `retract` call `refresh(project)` (an `add` updates only the entities
+its quads touch); `search` also rebuilds the index
 when its stamp (the build manifest's fingerprint and update time) no longer matches, so a store changed
 behind its back is never searched stale. A store other than the project's own (`sparql:`, `memory:`)
 gets an index in memory, made on first use.
