@@ -8,12 +8,13 @@ answer to a given text: the answer computed before the generation is published i
 page is a slice of it. The engine still answers every other text (a bound parameter, an edited query,
 an ad-hoc query) and every store that is not a held, published generation.
 
-A generation's file, `views.marshal`: a magic line, an 8-byte length, a marshal'ed header, then for each
-query its rows in blocks of `BLOCK`, each block a marshal'ed list of rows (dicts of SPARQL JSON terms, the
-shape `Result` holds), followed by the index of its blocks (offset and length of each). The header maps
-each query's name to the exact text answered, its variables, its row count and where its index is, so a
-page reads the header, its query's index and one or two blocks. marshal, not JSON: this
-module is on the quick route of `dispute-kg query run`, which imports nothing it can avoid (json pulls
+A generation's file, `views.marshal`: a magic line, the header's length and CRC-32, a marshal'ed header,
+then for each query its rows in blocks of `BLOCK`, each block a marshal'ed list of rows (dicts of SPARQL
+JSON terms, the shape `Result` holds), followed by the index of its blocks (offset, length and CRC-32 of
+each). Every part read is checked against its CRC, so a damaged file gives the engine's answer, never a
+wrong row. The header maps each query's name to the exact text answered, its variables, its row count
+and where its index is, so a page reads the header, its query's index and one or two blocks. marshal,
+not JSON: this module is on the quick route of `dispute-kg query run`, which imports nothing it can avoid (json pulls
 in `re`), and marshal reads a block in microseconds; the file is written by the same Python that
 built the generation, and a file it cannot read is treated as absent.
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import marshal
 import os
+from binascii import crc32
 
 from ..rdf.terms import Result
 from ..stores.generations import VIEWS
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
     from .binding import StoredQuery
 
 MAGIC = b"dispute-kg views\n"
-FORMAT = 2
+FORMAT = 3
 BLOCK = 64  # rows per block: a page of 50 reads one or two
 MAX_ROWS = 200_000  # a larger answer is left to the engine: its file would cost more than it saves
 # seconds one listing may take to answer before it is left to the engine (DISPUTE_KG_VIEW_SECONDS): the
@@ -55,14 +57,18 @@ def read_header(path: str) -> dict | None:
             if fh.read(len(MAGIC)) != MAGIC:
                 return None
             size = int.from_bytes(fh.read(8), "little")
+            check = int.from_bytes(fh.read(4), "little")
             if size > os.fstat(fh.fileno()).st_size:
                 return None
-            header = marshal.loads(fh.read(size))
+            data = fh.read(size)
+            if crc32(data) != check:
+                return None
+            header = marshal.loads(data)
     except (OSError, ValueError, EOFError, TypeError):
         return None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         return None
-    header["base"] = len(MAGIC) + 8 + size
+    header["base"] = len(MAGIC) + 12 + size
     return header
 
 
@@ -91,9 +97,10 @@ def _slice(path: str, header: dict, name: str, text: str, start: int, limit: int
         with open(path, "rb") as fh:
             # this query's block index, kept beside its blocks: a page costs what its own answer's
             # index and rows cost, not the other listings'
-            fh.seek(header["base"] + entry["index"][0])
-            index = fh.read(entry["index"][1])
-            if len(index) != entry["index"][1]:
+            at, length, check = entry["index"]
+            fh.seek(header["base"] + at)
+            index = fh.read(length)
+            if crc32(index) != check:
                 return None
             blocks = marshal.loads(index)[first:last + 1]
             size = blocks[-1][0] + blocks[-1][1] - blocks[0][0]
@@ -101,9 +108,11 @@ def _slice(path: str, header: dict, name: str, text: str, start: int, limit: int
             data = fh.read(size)
         if len(data) != size:
             return None
-        for at, length in blocks:
-            rel = at - blocks[0][0]
-            rows.extend(marshal.loads(data[rel:rel + length]))
+        for at, length, check in blocks:
+            chunk = data[at - blocks[0][0]:at - blocks[0][0] + length]
+            if crc32(chunk) != check:
+                return None  # a damaged block: the engine answers, never a wrong row
+            rows.extend(marshal.loads(chunk))
         if len(rows) != min(total, (last + 1) * BLOCK) - first * BLOCK:
             return None
         skip = start - first * BLOCK
@@ -194,16 +203,17 @@ def materialise(store: Store, texts: dict[str, str], covered: list[tuple[str, st
         blocks = []
         for i in range(0, len(result.rows), BLOCK):
             chunk = marshal.dumps(result.rows[i:i + BLOCK])
-            blocks.append((at, len(chunk)))
+            blocks.append((at, len(chunk), crc32(chunk)))
             chunks.append(chunk)
             at += len(chunk)
         index = marshal.dumps(blocks)
         header["queries"][name] = {"text": texts[name], "variables": result.variables, "rows": len(result.rows),
-                                   "index": (at, len(index))}
+                                   "index": (at, len(index), crc32(index))}
         chunks.append(index)
         at += len(index)
     head = marshal.dumps(header)
-    write_atomic(view_file(generation), b"".join([MAGIC, len(head).to_bytes(8, "little"), head, *chunks]),
+    write_atomic(view_file(generation), b"".join([MAGIC, len(head).to_bytes(8, "little"),
+                                                  crc32(head).to_bytes(4, "little"), head, *chunks]),
                  point=f"{point}:views")
     return {name: entry["rows"] for name, entry in header["queries"].items()}
 
