@@ -149,7 +149,8 @@ def test_parsing_from_many_request_threads_decides_as_one_thread_does() -> None:
     volatile (and then never kept) because another thread parsed at the same moment."""
     import threading
 
-    from dispute_kg.http.policy import has_service, volatile
+    from dispute_kg.http.policy import has_service
+    from dispute_kg.rdf.sparql_parse import volatile
 
     texts = [f"SELECT ?s ?o WHERE {{ ?s <http://example.org/p{i}> ?o OPTIONAL {{ ?o ?q \"{i}\" }} }}"
              for i in range(40)]

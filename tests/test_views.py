@@ -230,3 +230,24 @@ def test_a_flipped_byte_anywhere_in_the_file_never_gives_a_wrong_row(built_copy:
             path.write_bytes(bytes(damaged))
             for ask in asks:
                 assert kg.run_result(ask[0], {}, limit=ask[1], offset=ask[2]) == expected[ask], (at, ask)
+
+
+def test_a_real_http_client_pages_a_listing_as_the_engine_answers_it(built_project: Path) -> None:
+    """`dispute-kg serve` in its own process, its workers reading the views file, asked page by page by an
+    HTTP client that knows nothing of it: the pages put together are the engine's whole answer."""
+    import json
+    import urllib.request
+
+    from servers import dispute_kg_serve
+
+    with KnowledgeGraph.open(project=built_project) as kg:
+        whole = engine(kg, "positions").rows
+    got: list[dict] = []
+    with dispute_kg_serve(built_project, "--workers", "1") as base:
+        for offset in range(0, len(whole) + 4, 4):
+            request = urllib.request.Request(f"{base}/api/queries/positions?_limit=4&_offset={offset}",
+                                             headers={"Accept": "application/sparql-results+json",
+                                                      "Cache-Control": "no-cache"})
+            with urllib.request.urlopen(request, timeout=30) as response:
+                got += json.loads(response.read())["results"]["bindings"]
+    assert len(whole) > 4 and got == whole

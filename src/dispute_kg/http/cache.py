@@ -8,7 +8,7 @@ trip and the engine's time; this cache answers a repeat from memory instead. Wha
 - answers of a store that has no generations (a `sparql:` endpoint, an explicit `oxigraph:PATH`, `memory:`),
   since they can change under the server;
 - queries whose answer is not a function of the data: NOW(), RAND(), UUID(), STRUUID(), BNODE() or a
-  SERVICE clause, decided on rdflib's algebra of the query (`policy.volatile`), once per query text;
+  SERVICE clause, decided on rdflib's algebra of the query (`rdf.sparql_parse.volatile`), once per query text;
 - errors, and bodies over a tenth of the budget.
 
 The budget counts each entry's body, key and a fixed overhead, so a client sending many distinct small

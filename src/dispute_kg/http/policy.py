@@ -16,9 +16,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from ..rdf.sparql_parse import SERVICE, algebra, holds, parse_query, volatile
-
-__all__ = ["SERVICE_REFUSED", "has_service", "names_dataset", "refuse_service", "volatile"]
+from ..rdf.sparql_parse import SERVICE, algebra, holds, parse_query
 from .app import HTTPError
 
 SERVICE_REFUSED = ("SERVICE clauses are refused: this server sends no request to other hosts "

@@ -36,6 +36,7 @@ from typing import Any
 
 from ..query.binding import StoredQuery
 from ..query.results import WRITERS
+from ..rdf.sparql_parse import volatile
 from .app import (
     MAX_OFFSET,
     UPDATE_TOKEN_ENV,
@@ -54,7 +55,7 @@ from .app import (
 )
 from .cache import NAME as CACHE_NAME
 from .cache import AnswerCache, Entry, etag_matches, wants_fresh
-from .policy import has_service, volatile
+from .policy import has_service
 from .protocol import FORMAT_NAMES, choose_writer, negotiate, render
 
 __all__ = ["UPDATE_TOKEN_ENV", "App", "HTTPError", "Request", "Response", "Settings", "View", "call",

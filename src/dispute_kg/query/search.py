@@ -212,16 +212,15 @@ def refresh(project: Any, graph: Any = None, *, changed: Iterable[Any] | None = 
     store = (OxigraphStore(graph, None, read_only=True) if graph is not None
              else open_store(parse_selector(None), project=project, read_only=True))
     try:
-        db = sqlite3.connect(":memory:")
+        db = None
+        if changed is not None and previous is not None:
+            db = _updated(target, store.query, changed, _stamp_of(previous))
+        if db is None:
+            db = sqlite3.connect(":memory:")
+            fill(db, store.query)
+            db.execute("INSERT INTO meta VALUES ('stamp', '')")
         try:
-            if not (changed is not None and previous is not None and _update(db, target, store.query, changed,
-                                                                             _stamp_of(previous))):
-                db.close()
-                db = sqlite3.connect(":memory:")
-                fill(db, store.query)
-                db.execute("INSERT INTO meta VALUES ('stamp', ?)", (_stamp(project),))
-            else:
-                db.execute("UPDATE meta SET value = ? WHERE key = 'stamp'", (_stamp(project),))
+            db.execute("UPDATE meta SET value = ? WHERE key = 'stamp'", (_stamp(project),))
             db.commit()
             image = db.serialize()
         finally:
@@ -233,27 +232,28 @@ def refresh(project: Any, graph: Any = None, *, changed: Iterable[Any] | None = 
     return target
 
 
-def _update(db: sqlite3.Connection, target: Path, sparql: Callable[[str], Any], changed: Iterable[Any],
-            stamp: str) -> bool:
-    """Load the index at `target` into `db` and read again the entities `changed` touches; False (and `db`
-    left to be discarded) when the index is not the one stamped `stamp` or the change needs a full rebuild."""
+def _updated(target: Path, sparql: Callable[[str], Any], changed: Iterable[Any],
+             stamp: str) -> sqlite3.Connection | None:
+    """The index at `target`, in memory, with the entities `changed` touches read again; None when that
+    index is not the one stamped `stamp` or the change needs a full rebuild."""
+    db = sqlite3.connect(":memory:")
     try:
         db.deserialize(target.read_bytes())
         row = db.execute("SELECT value FROM meta WHERE key = 'stamp'").fetchone()
+        only = affected(changed, sparql) if row and row[0] == stamp else None
+        if only is None:
+            db.close()
+            return None
     except (OSError, sqlite3.Error):
-        return False
-    if not row or row[0] != stamp:
-        return False
-    only = affected(changed, sparql)
-    if only is None:
-        return False
+        db.close()
+        return None
     for start in range(0, len(only), 500):
         chunk = only[start:start + 500]
         marks = ", ".join("?" * len(chunk))
         db.execute(f"DELETE FROM entity WHERE iri IN ({marks})", chunk)
         db.execute(f"DELETE FROM doc WHERE iri IN ({marks})", chunk)
         fill(db, sparql, chunk)
-    return True
+    return db
 
 
 _memory: dict[int, sqlite3.Connection] = {}

@@ -14,9 +14,9 @@ JSON terms, the shape `Result` holds), followed by the index of its blocks (offs
 each). Every part read is checked against its CRC, so a damaged file gives the engine's answer, never a
 wrong row. The header maps each query's name to the exact text answered, its variables, its row count
 and where its index is, so a page reads the header, its query's index and one or two blocks. marshal,
-not JSON: this module is on the quick route of `dispute-kg query run`, which imports nothing it can avoid (json pulls
-in `re`), and marshal reads a block in microseconds; the file is written by the same Python that
-built the generation, and a file it cannot read is treated as absent.
+not JSON: this module is on the quick route of `dispute-kg query run`, which imports nothing it can
+avoid (json pulls in `re`), and marshal reads a block in microseconds; the file is written by the same
+Python that built the generation, and a file it cannot read is treated as absent.
 """
 
 from __future__ import annotations
@@ -128,17 +128,21 @@ def answerable(query: StoredQuery) -> str | None:
     Both decided on rdflib's parse of the query."""
     from ..rdf.sparql_parse import has_own_slice, volatile
 
-    if query.defaults or any(p.required for p in query.parameters):
+    if not runs_without_parameters(query):
         return None
     if has_own_slice(query.text) is not False or volatile(query.text):
         return None
     return query.text
 
 
+def runs_without_parameters(query: StoredQuery) -> bool:
+    """Whether the query runs, as its file's text, when no parameter is given."""
+    return not query.defaults and not any(p.required for p in query.parameters)
+
+
 def candidates(queries: Iterable[StoredQuery]) -> list[tuple[str, str]]:
     """(name, text) of each query that runs without parameters given: what a views file must cover."""
-    return sorted((q.name, q.text) for q in queries
-                  if not q.defaults and not any(p.required for p in q.parameters))
+    return sorted((q.name, q.text) for q in queries if runs_without_parameters(q))
 
 
 def stale(path: str, queries: Iterable[StoredQuery]) -> bool:
@@ -168,7 +172,7 @@ def plan(queries: Iterable[StoredQuery], previous: str | None = None) -> tuple[d
 
 
 def materialise(store: Store, texts: dict[str, str], covered: list[tuple[str, str]], generation: Path, *,
-                point: str, seconds: float = SECONDS, workers: int | None = None) -> dict[str, int]:
+                point: str, seconds: float = SECONDS) -> dict[str, int]:
     """Answer each text of `texts` (from `plan`) on `store` (the new generation's graph, unpublished) and
     write the generation's views file: one atomic write. Returns rows by query name. A query the engine
     refuses, answers with more than `MAX_ROWS` rows or with a graph, or has not answered after `seconds`,
@@ -189,7 +193,7 @@ def materialise(store: Store, texts: dict[str, str], covered: list[tuple[str, st
             return name, None
         return name, result
 
-    with ThreadPoolExecutor(max_workers=workers or min(len(texts), os.cpu_count() or 1) or 1,
+    with ThreadPoolExecutor(max_workers=max(1, min(len(texts), os.cpu_count() or 1)),
                             thread_name_prefix="dispute-kg-views") as pool:
         answers = dict(pool.map(answer, sorted(texts)))
     # `judged`: whether each covered text was found answerable, for the next writer's `plan`

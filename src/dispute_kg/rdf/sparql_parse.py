@@ -29,6 +29,7 @@ def algebra(text: str) -> Any:
     with PARSING:  # translation reads the parser's results; kept in turn with the parses
         return translateQuery(tree).algebra
 
+
 SERVICE = frozenset({"ServiceGraphPattern"})
 # what makes an answer depend on more than the data: the clock, randomness, fresh blank nodes, other hosts
 VOLATILE = SERVICE | {"Builtin_NOW", "Builtin_RAND", "Builtin_UUID", "Builtin_STRUUID", "Builtin_BNODE"}
