@@ -60,6 +60,8 @@ def stores(built_project: Path, remote: str, virtuoso: str):
 _NESTED = r'(?:[^()]|\((?:[^()]|\([^()]*\))*\))*?'  # up to two levels of parentheses, e.g. STR(COALESCE(..))
 _CONCAT = re.compile(r'GROUP_CONCAT\(' + _NESTED + r'separator\s*=\s*"([^"]*)"\s*\)\s*AS\s+\?(\w+)',
                      re.I | re.S)
+# a list joined in a subquery and carried out by a SAMPLE: `(SAMPLE(COALESCE(?list, "")) AS ?column)`
+_CARRIED = re.compile(r'SAMPLE\(\s*COALESCE\(\s*\?(\w+)\s*,[^()]*\)\s*\)\s*AS\s+\?(\w+)', re.I)
 
 
 def canonical(rows: list[dict], text: str = "") -> list[dict]:
@@ -68,6 +70,7 @@ def canonical(rows: list[dict], text: str = "") -> list[dict]:
     and their language tag dropped (SPARQL 1.1 makes the result a simple literal, as rdflib does;
     Oxigraph follows SPARQL 1.2 and keeps a tag all the values share)."""
     concat = {var: sep for sep, var in _CONCAT.findall(text)}
+    concat.update({outer: concat[inner] for inner, outer in _CARRIED.findall(text) if inner in concat})
     out = []
     for row in rows:
         item = {}

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ..stores.generations import Held
 
 INDEX_NAME = "query-index.marshal"
-FORMAT = 5
+FORMAT = 6
 
 
 def _encode(query: StoredQuery) -> dict[str, object]:
@@ -35,14 +35,22 @@ def _encode(query: StoredQuery) -> dict[str, object]:
             "tags": list(query.tags), "parameters": [list(p.astuple()) for p in query.parameters],
             "defaults": dict(query.defaults), "text": query.text, "where_at": query.where_at,
             "columns": [list(c.astuple()) for c in query.columns],
-            "inner_at": [[at, list(names)] for at, names in query.inner_at]}
+            "inner_at": [[at, list(names)] for at, names in query.inner_at],
+            "order": _encode_order(query.ordering())}
+
+
+def _encode_order(order: tuple[int, int, tuple[tuple[str, bool], ...]] | None) -> list | None:
+    return None if order is None else [order[0], order[1], [list(key) for key in order[2]]]
 
 
 def _decode(entry: dict) -> StoredQuery:
-    return StoredQuery(entry["name"], entry["file"], entry["summary"], entry["description"], tuple(entry["tags"]),
-                       tuple(Parameter(*p) for p in entry["parameters"]), dict(entry["defaults"]), entry["text"],
-                       entry["where_at"], tuple(Column(*c) for c in entry["columns"]),
-                       tuple((at, tuple(names)) for at, names in entry["inner_at"]))
+    query = StoredQuery(entry["name"], entry["file"], entry["summary"], entry["description"], tuple(entry["tags"]),
+                        tuple(Parameter(*p) for p in entry["parameters"]), dict(entry["defaults"]), entry["text"],
+                        entry["where_at"], tuple(Column(*c) for c in entry["columns"]),
+                        tuple((at, tuple(names)) for at, names in entry["inner_at"]))
+    order = entry["order"]
+    query._order = None if order is None else (order[0], order[1], tuple((v, bool(d)) for v, d in order[2]))
+    return query
 
 
 def _folder_mtime(path: str) -> int | None:
