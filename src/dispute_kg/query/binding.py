@@ -337,7 +337,7 @@ def run_bound(store: Store, query: StoredQuery, text: str, *, limit: int | None 
             return without_parameters(answer, {p.variable for p in query.parameters})
     try:
         result, left = None, timeout
-        if hasattr(store, "query_ordered"):  # the embedded store orders a stored query's answer here
+        if getattr(store, "order_here", False):  # the embedded store: a stored query's answer is ordered here
             import time
 
             began = time.monotonic()
