@@ -53,7 +53,7 @@ def built(work: Path, size: int) -> Path:
 
 def answered_from(kg, query, params: dict) -> str:
     """Whether the stored query with these parameters is read from its materialised answer, evaluated
-    by the engine and ordered by the layer (`query/ordering.py`), or evaluated and ordered by the engine."""
+    by the engine and ordered by the layer (`rdf/ordering.py`), or evaluated and ordered by the engine."""
     from dispute_kg.query import views
     from dispute_kg.query.binding import _ordered_here, bind, bound_text
 
@@ -228,7 +228,7 @@ def main() -> None:
             f"query that runs without parameters is answered from its materialised answer, written beside the "
             f"store generation by the build (\"file\", `query/views.py`); the engine answers the rest, and the "
             f"layer applies an ORDER BY on projected variables to the rows (\"engine, ordered here\", "
-            f"`query/ordering.py`). \"Engine alone\" is what the same answer costs with neither: the engine "
+            f"`rdf/ordering.py`). \"Engine alone\" is what the same answer costs with neither: the engine "
             f"evaluating and ordering it itself. rdflib (`memory:`, which has "
             f"no materialised answers) one run, stopped at {args.timeout:g} s. {shared}\n\n" + "\n".join(lines))
     if filtered:

@@ -1,4 +1,4 @@
-"""A stored query's ORDER BY applied by the layer on the embedded store (`query/ordering.py`): the rows
+"""A stored query's ORDER BY applied by the layer on the embedded store (`rdf/ordering.py`): the rows
 must come in the engine's order wherever SPARQL defines one, and the engine must order whatever the
 layer cannot vouch for."""
 
@@ -15,8 +15,8 @@ from dispute_kg.errors import QueryTimeout
 from dispute_kg.kg import KnowledgeGraph
 from dispute_kg.query import index
 from dispute_kg.query.binding import bind, bound_text
-from dispute_kg.query.ordering import rank
 from dispute_kg.rdf.convert import term_from_ox
+from dispute_kg.rdf.ordering import rank
 from dispute_kg.rdf.sparql_parse import order_clause
 
 XSD = "http://www.w3.org/2001/XMLSchema#"

@@ -66,7 +66,7 @@ def test_listings_are_read_from_the_file_and_filtered_ones_from_the_engine(kg, m
     assert calls == [] and len(claims.rows) == 2 and claims.truncated
     japan = kg.run_result("claims", {"state": "Japan"})
     # the label is resolved to an IRI by one query, and the bound text goes to the engine, which leaves the
-    # ordering to query/ordering.py
+    # ordering to rdf/ordering.py
     assert len(calls) == 2 and "ORDER BY ?claimantLabel" not in calls[-1] and "VALUES" in calls[-1]
     assert {r["claimantLabel"]["value"] for r in japan.rows} == {"Japan"}
 

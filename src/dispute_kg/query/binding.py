@@ -350,6 +350,8 @@ def run_bound(store: Store, query: StoredQuery, text: str, *, limit: int | None 
             try:
                 result = store.query(paged_text(text, limit, offset), None, limit=limit, timeout=left)
             except QueryTimeout:
+                if left is timeout:
+                    raise
                 raise QueryTimeout(_stopped(timeout)) from None  # the user's timeout, not what was left of it
     except InputError as exc:
         raise located(exc, query.file) from None

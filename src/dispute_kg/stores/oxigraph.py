@@ -152,13 +152,13 @@ class OxigraphStore:
     def query_ordered(self, sparql: str, keys: tuple[tuple[str, bool], ...], first: int, last: int | None, *,
                       cap: int, timeout: float | None = None) -> Result | None:
         """Rows `first` to `last` of a SELECT query with no ORDER BY of its own, in the order of `keys`
-        (`query.ordering.rank`); None when the engine must order them: more than `cap` rows, or values
+        (`rdf.ordering.rank`); None when the engine must order them: more than `cap` rows, or values
         whose order SPARQL leaves to the engine. Only the key columns of every row are decoded; the rest
         only for the rows returned.
 
         Why not the engine's ORDER BY: Oxigraph rereads both IRIs' strings from RocksDB on every
-        comparison of its sort (query/ordering.py has the figures)."""
-        from ..query.ordering import rank
+        comparison of its sort (rdf/ordering.py has the figures)."""
+        from ..rdf.ordering import rank
 
         def work() -> Result | None:
             try:
