@@ -213,3 +213,53 @@ def test_a_column_the_layer_cannot_order_is_ordered_by_the_engine(built_copy: Pa
 def test_a_timeout_names_the_users_limit_on_either_route(kg) -> None:
     with pytest.raises(QueryTimeout, match=r"after 1e-06 s"):
         kg.run_result("entity", {"id": "Iturup"}, timeout=1e-6)
+
+
+# -- attacking `order_clause`: generated queries whose words could mislead a scan of the text ------------
+def generated_query(rng: random.Random) -> tuple[str, bool]:
+    """A SELECT over `?s ?p ?o` built from parts that put ORDER, BY, LIMIT and VALUES where a scan of the
+    text could take them for the clause; and whether the layer may order it (keys all projected
+    variables, no LIMIT/OFFSET of its own)."""
+    prefix = rng.choice(["", "PREFIX order: <http://example.org/> ", "PREFIX limit: <http://example.org/> "])
+    projected = rng.sample(["s", "p", "o"], rng.randint(1, 3))
+    noise = rng.choice(["", ' FILTER (STR(?o) != "} ORDER BY ?s LIMIT 1")', " # ORDER BY ?p\n",
+                        " OPTIONAL { ?s order:by ?order }" if "order:" in prefix else "",
+                        " { SELECT ?s WHERE { ?s ?p2 ?o2 } ORDER BY ?s LIMIT 3 }"])
+    keys = [(rng.choice(["s", "p", "o", "order"]), rng.random() < 0.3) for _ in range(rng.randint(1, 3))]
+    expression = rng.random() < 0.15
+    written = " ".join(("DESC" if d else "ASC") + f"(?{v})" if d or rng.random() < 0.3 else f"?{v}"
+                       for v, d in keys)
+    if expression:
+        written += " STR(?s)"
+    own_slice = rng.choice(["", "", " LIMIT 5", " OFFSET 1", " LIMIT 2 OFFSET 1"])
+    values = rng.choice(["", "", ' VALUES ?o { "a" "b" "c" }'])
+    text = (f"{prefix}SELECT {' '.join('?' + v for v in projected)} WHERE {{ ?s ?p ?o .{noise} }} "
+            f"ORDER BY {written}{own_slice}{values}")
+    layer_may = not expression and not own_slice and all(v in projected for v, _ in keys)
+    return text, layer_may
+
+
+def test_generated_queries_are_ordered_by_the_layer_only_as_the_engine_would() -> None:
+    rng = random.Random(2026)
+    store = ox.Store()
+    for i in range(40):
+        s = ox.NamedNode(f"http://example.org/s{i % 7}")
+        store.add(ox.Quad(s, ox.NamedNode(f"http://example.org/p{i % 3}"), ox.Literal(rng.choice("abc"))))
+        store.add(ox.Quad(s, ox.NamedNode("http://example.org/by"), ox.NamedNode(f"http://example.org/x{i % 5}")))
+    taken = 0
+    for _ in range(400):
+        text, layer_may = generated_query(rng)
+        found = order_clause(text)
+        assert (found is not None) == layer_may, text
+        if found is None:
+            continue
+        taken += 1
+        start, end, keys = found
+        theirs = solutions(store.query(text))
+        mine = solutions(store.query(text[:start] + "\n" + text[end:]))
+        positions = rank(mine, keys)
+        assert positions is not None
+        ordered = [mine[i] for i in positions]
+        assert sorted(map(repr, ordered)) == sorted(map(repr, theirs)), text
+        assert sort_keys(ordered, keys) == sort_keys(theirs, keys), text
+    assert taken >= 30  # of 400: the rest the layer rightly leaves to the engine
