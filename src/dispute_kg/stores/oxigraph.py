@@ -57,6 +57,16 @@ def run_with_timeout(fn: Callable[[], Any], timeout: float | None) -> Any:
     return box["value"]
 
 
+def solution_row(solution: ox.QuerySolution, variables: Iterable[str]) -> dict[str, Term]:
+    """One solution as SPARQL JSON terms, its unbound variables left out."""
+    row = {}
+    for var in variables:
+        value = solution[var]
+        if value is not None:
+            row[var] = term_from_ox(value)
+    return row
+
+
 def evaluate(store: ox.Store, sparql: str, bindings: Mapping[str, Term] | None, limit: int | None,
              timeout: float | None, **kwargs: Any) -> Result:
     try:
@@ -79,12 +89,7 @@ def evaluate(store: ox.Store, sparql: str, bindings: Mapping[str, Term] | None, 
                 if limit is not None and len(rows) >= limit:
                     truncated = True
                     break
-                row = {}
-                for var in variables:
-                    value = solution[var]
-                    if value is not None:
-                        row[var] = term_from_ox(value)
-                rows.append(row)
+                rows.append(solution_row(solution, variables))
             return Result("select", variables=variables, rows=rows, truncated=truncated)
         triples = []
         truncated = False
@@ -173,26 +178,12 @@ class OxigraphStore:
                 if len(solutions) >= cap:
                     return None
                 solutions.append(solution)
-            keyed = []
-            for solution in solutions:
-                row = {}
-                for name, _ in keys:
-                    value = solution[name]
-                    if value is not None:
-                        row[name] = term_from_ox(value)
-                keyed.append(row)
-            order = rank(keyed, keys)
+            key_names = [name for name, _ in keys]
+            order = rank([solution_row(solution, key_names) for solution in solutions], keys)
             if order is None:
                 return None
             end = len(order) if last is None else last
-            rows = []
-            for i in order[first:end]:
-                solution, row = solutions[i], {}
-                for name in variables:
-                    value = solution[name]
-                    if value is not None:
-                        row[name] = term_from_ox(value)
-                rows.append(row)
+            rows = [solution_row(solutions[i], variables) for i in order[first:end]]
             return Result("select", variables=variables, rows=rows, truncated=len(order) > end)
 
         return run_with_timeout(work, timeout)
