@@ -154,9 +154,9 @@ class KnowledgeGraph:
     @property
     def catalog(self) -> Any:
         if getattr(self, "_catalog", None) is None:
-            from .query.catalog import Catalog
+            from .query.index import catalog
 
-            self._catalog = Catalog.for_project(self.project)
+            self._catalog = catalog(self.project)
         return self._catalog
 
     def queries(self) -> list[Any]:

@@ -58,9 +58,9 @@ def _emit(result, fmt: str, output: Path | None, limit: int | None) -> None:
 
 
 def _catalog(ctx: Context):
-    from ..query.catalog import Catalog
+    from ..query.index import catalog
 
-    return Catalog.for_project(ctx.project_obj())
+    return catalog(ctx.project_obj())
 
 
 def _params(pairs: tuple[str, ...]) -> dict[str, str]:

@@ -87,9 +87,10 @@ def load_query(path: Path) -> StoredQuery:
 class Catalog:
     """The stored queries of one project, by name."""
 
-    def __init__(self, paths: list[Path]) -> None:
+    def __init__(self, paths: list[Path], orders: dict[str, Any] | None = None) -> None:
         self.paths = {p.stem: p for p in paths}
         self._cache: dict[str, StoredQuery] = {}
+        self.orders = orders or {}  # each known text's `StoredQuery.ordering()` (`index.catalog`)
 
     @classmethod
     def for_project(cls, project: Any) -> Catalog:
@@ -106,7 +107,10 @@ class Catalog:
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise InputError(f"no stored query named {name!r}{hint} (see `dispute-kg query list`)")
         if name not in self._cache:
-            self._cache[name] = load_query(self.paths[name])
+            query = load_query(self.paths[name])
+            if query.text in self.orders:
+                query._order = self.orders[query.text]
+            self._cache[name] = query
         return self._cache[name]
 
     def all(self) -> list[StoredQuery]:

@@ -25,6 +25,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ..project.folder import Project
     from ..stores.generations import Held
+    from .catalog import Catalog
 
 INDEX_NAME = "query-index.marshal"
 FORMAT = 6
@@ -48,9 +49,34 @@ def _decode(entry: dict) -> StoredQuery:
                         tuple(Parameter(*p) for p in entry["parameters"]), dict(entry["defaults"]), entry["text"],
                         entry["where_at"], tuple(Column(*c) for c in entry["columns"]),
                         tuple((at, tuple(names)) for at, names in entry["inner_at"]))
-    order = entry["order"]
-    query._order = None if order is None else (order[0], order[1], tuple((v, bool(d)) for v, d in order[2]))
+    query._order = _decode_order(entry["order"])
     return query
+
+
+def _decode_order(order: list | None) -> tuple[int, int, tuple[tuple[str, bool], ...]] | None:
+    return None if order is None else (order[0], order[1], tuple((v, bool(d)) for v, d in order[2]))
+
+
+def catalog(project: Project) -> Catalog:
+    """The project's stored queries, each knowing its ORDER BY from the index when the last build saw its
+    text (`known_orders`)."""
+    from .catalog import Catalog
+
+    return Catalog(project.query_files, orders=known_orders(os.fspath(project.state_dir)))
+
+
+def known_orders(state_dir: str) -> dict[str, tuple | None]:
+    """Each indexed query text's `StoredQuery.ordering()`, whatever the index's freshness: the order
+    depends on the text alone, and reading it here spares the full route rdflib's parser (about 0.3 s
+    to import) for every stored query the last build saw. {} without a readable index."""
+    try:
+        with open(os.path.join(state_dir, INDEX_NAME), "rb") as fh:
+            data = marshal.load(fh)
+        if data.get("format") != FORMAT:
+            return {}
+        return {entry["text"]: _decode_order(entry["order"]) for entry in data["queries"].values()}
+    except (OSError, ValueError, EOFError, TypeError, KeyError, IndexError, AttributeError):
+        return {}
 
 
 def _folder_mtime(path: str) -> int | None:
