@@ -113,12 +113,12 @@ class KnowledgeGraph:
     def _load_into_memory(self) -> None:
         """A memory store starts as a copy of the project's built graph, so every stored query runs on it;
         this costs one pass over the files and one OWL 2 RL closure."""
-        from .project.build import inferred_quads, load_project_quads
+        from .project.build import derived_quads, load_project_quads
         from .rdf.convert import quad_to_terms
 
         asserted = load_project_quads(self.project)
-        inferred, self._inconsistencies = inferred_quads(asserted)
-        self.store.add_quads(quad_to_terms(q) for q in [*asserted, *inferred])
+        inferred, lookups, self._inconsistencies = derived_quads(asserted)
+        self.store.add_quads(quad_to_terms(q) for q in [*asserted, *inferred, *lookups])
 
     def close(self) -> None:
         self._store.close()

@@ -40,7 +40,7 @@ import pyoxigraph as ox
 
 from ..errors import CheckFailed, InputError
 from ..query import search
-from ..rdf.namespaces import DEF, GRAPH, ID, INFERRED_GRAPH, PREFIXES, file_graph
+from ..rdf.namespaces import DEF, DERIVED_GRAPHS, GRAPH, ID, INFERRED_GRAPH, PREFIXES, file_graph
 from . import state
 from .folder import Project
 from .remote import REMOTE_ADD, REMOTE_REMOVE, RemoteMirror, data_block
@@ -58,21 +58,29 @@ def _quads_nq(quads: list[ox.Quad]) -> bytes:
     return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) if quads else b""
 
 
-def update_store(path: Path, add: list[ox.Quad], remove: list[ox.Quad], *, point: str) -> None:
-    """Remove and add quads in one SPARQL update (one Oxigraph transaction) on an unpublished store."""
-    parts = []
-    if remove:
-        parts.append(f"DELETE DATA {{ {data_block(remove)} }}")
-    if add:
-        parts.append(f"INSERT DATA {{ {data_block(add)} }}")
+def update_store(path: Path, add: list[ox.Quad], remove: list[ox.Quad], *,
+                 point: str) -> tuple[list[ox.Quad], list[ox.Quad]]:
+    """Remove and add quads in one SPARQL update (one Oxigraph transaction) on an unpublished store,
+    with the changes they make to the lookup graph (reasoning/kinds.py); returns all that was added and
+    removed, for the mirror and the manifest."""
+    from ..reasoning.kinds import kind_changes
+
     store = ox.Store(str(path))
     try:
+        plus, minus = kind_changes(store, add, remove)
+        add, remove = add + plus, remove + minus
+        parts = []
+        if remove:
+            parts.append(f"DELETE DATA {{ {data_block(remove)} }}")
+        if add:
+            parts.append(f"INSERT DATA {{ {data_block(add)} }}")
         if parts:
             store.update(" ;\n".join(parts))
         state.fault(f"{point}:store-flush")
         store.flush()
     finally:
         del store
+    return add, remove
 
 
 def recover(project: Project) -> bool:
@@ -283,7 +291,7 @@ def commit(project: Project, *, files: dict[str, bytes], graph_triples: dict[str
     base = project.manifest() or {}
     generation = state.new_generation(project)
     state.copy_store(project.store_path, generation / "store")
-    update_store(generation / "store", add, remove, point=op)
+    add, remove = update_store(generation / "store", add, remove, point=op)
     from .build import materialise_views
 
     materialise_views(project, generation, point=op)
@@ -331,7 +339,7 @@ def _write_manifest(project: Project, generation: Path, base: dict, add: list[ox
         graphs[q.graph_name.value] = graphs.get(q.graph_name.value, 0) - 1
     manifest["graphs"] = dict(sorted(graphs.items()))
     manifest["inferred"] = graphs.get(INFERRED_GRAPH, 0)
-    manifest["asserted"] = sum(n for g, n in graphs.items() if g != INFERRED_GRAPH)
+    manifest["asserted"] = sum(n for g, n in graphs.items() if g not in DERIVED_GRAPHS)
     manifest["stat_signature"] = project.stat_signature()  # stats before bytes, as build does
     manifest["fingerprint"] = project.fingerprint()
     manifest["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

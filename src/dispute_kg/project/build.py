@@ -21,7 +21,7 @@ from ..errors import InputError
 from ..query import search
 from ..query.index import refresh as refresh_index
 from ..rdf.files import read_quads
-from ..rdf.namespaces import DEF, INFERRED_GRAPH, file_graph, source_iri
+from ..rdf.namespaces import DEF, INFERRED_GRAPH, LOOKUP_GRAPH, file_graph, source_iri
 from ..validation.schema import write_compiled
 from .folder import Project
 from .state import MANIFEST, copy_store, fault, new_generation, publish, recover, write_atomic, writer_lock
@@ -106,6 +106,17 @@ def inferred_quads(quads: list[ox.Quad], reasoner: str | None = None,
 
     closure = owl_rl_closure(quads_to_graph(quads))
     return graph_to_quads(closure.inferred, INFERRED_GRAPH), closure.inconsistencies
+
+
+def derived_quads(quads: list[ox.Quad], reasoner: str | None = None,
+                  progress: Callable[[str], None] | None = None) -> tuple[list[ox.Quad], list[ox.Quad], list[str]]:
+    """What the build derives from the asserted `quads`: the inferred graph, the lookup graph (each
+    node's kind, reasoning/kinds.py) and the inconsistencies. Every graph made from the project's files
+    (a store generation, a `memory:` store) is made through this."""
+    from ..reasoning.kinds import kind_quads
+
+    inferred, inconsistencies = inferred_quads(quads, reasoner, progress)
+    return inferred, kind_quads([*quads, *inferred]), inconsistencies
 
 
 def check_query_files(project: Project) -> None:
@@ -222,12 +233,13 @@ def build_generation(project: Project, *, progress: Callable[[str], None] | None
 
     if progress:
         progress("OWL 2 RL closure")
-    inferred, inconsistencies = inferred_quads(quads)
+    inferred, lookups, inconsistencies = derived_quads(quads)
 
     generation = generation or new_generation(project)
     store = ox.Store(str(generation / "store"))
     store.bulk_extend(quads)
     store.bulk_extend(inferred)
+    store.bulk_extend(lookups)
     if progress:
         progress("compacting the store")
     # the bulk loader leaves many small files; compacting them once here (about 5 s at a million triples)
@@ -240,6 +252,8 @@ def build_generation(project: Project, *, progress: Callable[[str], None] | None
     for q in quads:
         graphs[q.graph_name.value] = graphs.get(q.graph_name.value, 0) + 1
     graphs[INFERRED_GRAPH] = len(inferred)
+    if lookups:
+        graphs[LOOKUP_GRAPH] = len(lookups)
     report = BuildReport(fingerprint=fingerprint, built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                          asserted=len(quads), inferred=len(inferred), graphs=dict(sorted(graphs.items())),
                          inconsistencies=inconsistencies,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .namespaces import INFERRED_GRAPH, PREFIXES
+from .namespaces import DERIVED_GRAPHS, PREFIXES
 
 # `--format` name -> (pyoxigraph format, whether it keeps graph names)
 EXPORT_FORMATS: dict[str, tuple[ox.RdfFormat, bool]] = {
@@ -28,7 +28,7 @@ def export_graph(kg: Any, fmt: str, *, inferred: bool = False) -> bytes:
 
     rdf_format, named = EXPORT_FORMATS[fmt]
     quads = [terms_to_quad(q) for q in kg.store.quads()
-             if inferred or q[3] is None or q[3]["value"] != INFERRED_GRAPH]
+             if inferred or q[3] is None or q[3]["value"] not in DERIVED_GRAPHS]
     if named:
         items: list = sorted(set(quads), key=str)
     else:

@@ -19,7 +19,7 @@ import pyoxigraph as ox
 
 from ..errors import InputError
 from ..project.folder import Project
-from ..rdf.namespaces import DEF, ID, INFERRED_GRAPH, shorten
+from ..rdf.namespaces import DEF, ID, INFERRED_GRAPH, LOOKUP_GRAPH, shorten
 from .common import DK_SOURCE, DK_TEXT, OWL, RDF_TYPE, Triple, _triple_key
 from .report import Problem
 from .schema import Schema
@@ -188,8 +188,9 @@ def read_input_file(path: Path, display: str | None = None) -> tuple[InputFile, 
     if named:
         # an addition is one file in the project's graph; a graph name would be dropped silently
         _, line, col = locate_term(Locator([f]), "", named[0])
-        what = ("the inferred graph is written by the build's reasoner"
-                if named[0] == INFERRED_GRAPH else "an addition becomes its own file's graph when it is added")
+        what = ("the inferred graph is written by the build's reasoner" if named[0] == INFERRED_GRAPH
+                else "the lookup graph is written by the build" if named[0] == LOOKUP_GRAPH
+                else "an addition becomes its own file's graph when it is added")
         raise InputError(f"named graph <{named[0]}>: {what}; give the triples in the default graph "
                          "(Turtle, or TriG without GRAPH blocks)", path=shown, line=line, column=col)
     return f, quads
@@ -278,7 +279,10 @@ def input_rules(delta: Delta, loc: Locator, *, allow_sources: bool = False,
         if not allow_sources and p == RDF_TYPE and o == DK_SOURCE:
             add(s, "sources are registered with `dispute-kg source add FILE.txt ...`, not added as "
                    "assertions", path=p.value, value=o.value)
-        if p.value in derived:
+        if p.value == DEF + "kind":
+            add(s, "dk:kind is written by the build into its lookup graph (the node's most specific class) and "
+                   "never stated by hand: state the node's type with rdf:type instead", path=p.value, value=_value(o))
+        elif p.value in derived:
             add(s, f"{shorten(p.value)} is derived by the reasoner and never stated by hand (the ontology marks "
                    "it dk:derived): state what it is derived from instead, such as the participants of the "
                    "conclusion event for dk:party", path=p.value, value=_value(o))

@@ -12,7 +12,7 @@ import pyoxigraph as ox
 
 from ..errors import InputError
 from ..project.folder import Project
-from ..rdf.namespaces import INFERRED_GRAPH
+from ..rdf.namespaces import DERIVED_GRAPHS, INFERRED_GRAPH
 from .common import DK_SOURCE, DK_TEXT, RDF_TYPE
 from .inputs import (
     Delta,
@@ -192,7 +192,7 @@ def full_validation(project: Project, inputs: Any, store: ox.Store | None = None
     if delta is None:
         raise InputError("; ".join(p.message for p in problems))
     asserted = [q for q in store if not (isinstance(q.graph_name, ox.NamedNode)
-                                         and q.graph_name.value == INFERRED_GRAPH)]
+                                         and q.graph_name.value in DERIVED_GRAPHS)]
     g = quads_to_graph(asserted)
     for s, p, o in delta.triples:
         g.add((to_rdflib(s), to_rdflib(p), to_rdflib(o)))

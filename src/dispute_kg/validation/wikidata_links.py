@@ -68,7 +68,8 @@ STATED_LINKS = f"""SELECT DISTINCT ?entity ?property ?item WHERE {{
   GRAPH ?g {{ ?entity ?property ?item }}
   FILTER (?property IN ({", ".join(f"<{p}>" for p in MAPPING_PROPERTIES)}))
   FILTER (STRSTARTS(STR(?item), "http://www.wikidata.org/entity/"))
-  FILTER (!STRSTARTS(STR(?g), "{LINKS_GRAPH_PREFIX}") && ?g != <https://w3id.org/dispute-kg/graph/inferred>)
+  FILTER (!STRSTARTS(STR(?g), "{LINKS_GRAPH_PREFIX}")
+          && ?g NOT IN (<https://w3id.org/dispute-kg/graph/inferred>, <https://w3id.org/dispute-kg/graph/lookup>))
 }} ORDER BY ?entity ?item"""
 
 

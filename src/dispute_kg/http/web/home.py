@@ -14,7 +14,7 @@ from typing import Any
 
 from ...errors import InputError
 from ...query.results import WRITERS
-from ...rdf.namespaces import DEF, ID, INFERRED_GRAPH, shorten
+from ...rdf.namespaces import DEF, ID, INFERRED_GRAPH, LOOKUP_GRAPH, shorten
 from ..app import App, HTTPError, Request, offset_arg, query_to_dict
 from ..policy import has_service
 from .layout import Data, GraphQueries, ask, entity_path, esc, iri_link, page, pre, quote_spans, results_table, url
@@ -47,8 +47,8 @@ SELECT (COUNT(DISTINCT ?node) AS ?assertions)
   OPTIONAL {{ ?node a dk:Statement . BIND (?node AS ?statement) }}
 }}"""
 
-TRIPLES = f"""SELECT (SUM(IF(?g = <{INFERRED_GRAPH}>, 0, 1)) AS ?asserted)
-       (SUM(IF(?g = <{INFERRED_GRAPH}>, 1, 0)) AS ?inferred)
+TRIPLES = f"""SELECT (SUM(IF(?g IN (<{INFERRED_GRAPH}>, <{LOOKUP_GRAPH}>), 0, 1)) AS ?asserted)
+       (SUM(IF(?g IN (<{INFERRED_GRAPH}>, <{LOOKUP_GRAPH}>), 1, 0)) AS ?inferred)
 WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"""
 
 LAST_ADDITION = f"""PREFIX prov: <http://www.w3.org/ns/prov#>
