@@ -61,13 +61,13 @@ def _quads_nq(quads: list[ox.Quad]) -> bytes:
 def update_store(path: Path, add: list[ox.Quad], remove: list[ox.Quad], *,
                  point: str) -> tuple[list[ox.Quad], list[ox.Quad]]:
     """Remove and add quads in one SPARQL update (one Oxigraph transaction) on an unpublished store,
-    with the changes they make to the lookup graph (reasoning/kinds.py); returns all that was added and
+    with the changes they make to the lookup graph (reasoning/lookups.py); returns all that was added and
     removed, for the mirror and the manifest."""
-    from ..reasoning.kinds import kind_changes
+    from ..reasoning.lookups import lookup_changes
 
     store = ox.Store(str(path))
     try:
-        plus, minus = kind_changes(store, add, remove)
+        plus, minus = lookup_changes(store, add, remove)
         add, remove = add + plus, remove + minus
         parts = []
         if remove:

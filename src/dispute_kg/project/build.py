@@ -111,12 +111,12 @@ def inferred_quads(quads: list[ox.Quad], reasoner: str | None = None,
 def derived_quads(quads: list[ox.Quad], reasoner: str | None = None,
                   progress: Callable[[str], None] | None = None) -> tuple[list[ox.Quad], list[ox.Quad], list[str]]:
     """What the build derives from the asserted `quads`: the inferred graph, the lookup graph (each
-    node's kind, reasoning/kinds.py) and the inconsistencies. Every graph made from the project's files
-    (a store generation, a `memory:` store) is made through this."""
-    from ..reasoning.kinds import kind_quads
+    node's kind and each selection's start, reasoning/lookups.py) and the inconsistencies. Every graph
+    made from the project's files (a store generation, a `memory:` store) is made through this."""
+    from ..reasoning.lookups import lookup_quads
 
     inferred, inconsistencies = inferred_quads(quads, reasoner, progress)
-    return inferred, kind_quads([*quads, *inferred]), inconsistencies
+    return inferred, lookup_quads([*quads, *inferred]), inconsistencies
 
 
 def check_query_files(project: Project) -> None:

@@ -83,7 +83,7 @@ class StoredQuery(Record):
     `columns` the documented columns, in the order the query projects them. `ordering()` is where its
     ORDER BY lies and what it orders on, read from the text when first asked (the query index keeps it)."""
 
-    __slots__ = ("_order", "columns", "defaults", "description", "file", "inner_at", "name", "parameters",
+    __slots__ = ("_deferred", "_order", "columns", "defaults", "description", "file", "inner_at", "name", "parameters",
                  "summary", "tags", "text", "where_at")
     _FIELDS = ("name", "file", "summary", "description", "tags", "parameters", "defaults", "text", "where_at",
                "columns", "inner_at")
@@ -96,6 +96,7 @@ class StoredQuery(Record):
         self.tags, self.parameters, self.defaults, self.text = tags, parameters, defaults or {}, text
         self.where_at, self.columns, self.inner_at = where_at, columns, inner_at
         self._order: object = _UNKNOWN
+        self._deferred: object = _UNKNOWN
 
     def ordering(self) -> tuple[int, int, tuple[tuple[str, bool], ...]] | None:
         """`sparql_parse.order_clause` of the text: (start, end, keys) of an ORDER BY on projected variables."""
@@ -104,6 +105,20 @@ class StoredQuery(Record):
 
             self._order = order_clause(self.text)
         return self._order  # type: ignore[return-value]
+
+    def deferred(self) -> tuple | None:
+        """`sparql_parse.deferred_lookups` of the text without its ORDER BY: the OPTIONAL lookups that
+        a page's rows can be given after the rest of the answer is ordered (the query index keeps it)."""
+        if self._deferred is _UNKNOWN:
+            order = self.ordering()
+            found = None
+            if order is not None:
+                from ..rdf.sparql_parse import deferred_lookups
+
+                start, end, keys = order
+                found = deferred_lookups(self.text[:start] + "\n" + self.text[end:], keys)
+            self._deferred = found
+        return self._deferred  # type: ignore[return-value]
 
     def __repr__(self) -> str:  # the text is long: name the query instead
         return f"StoredQuery(name={self.name!r}, file={self.file!r})"
@@ -383,8 +398,31 @@ def _ordered_here(store: Store, query: StoredQuery, text: str, limit: int | None
     first = offset or 0
     unordered = text[:start + shift] + "\n" + text[end + shift:]
     last = None if limit is None else first + limit
+    # a page defers the lookups; a whole answer makes them all, which the engine does faster in its join
+    deferred = query.deferred() if last is not None else None
+    if deferred is not None:
+        reduced = _without_lookups(unordered, query.text[:start] + "\n" + query.text[end:], deferred)
+        if reduced is not None:
+            _, _, _, lookups, columns, distinct, prologue = deferred
+            return store.query_ordered(reduced, keys, first, last, cap=ORDER_HERE_ROWS,  # type: ignore[attr-defined]
+                                       timeout=timeout, lookups=lookups, columns=columns, distinct=distinct,
+                                       prologue=prologue)
     return store.query_ordered(unordered, keys, first, last, cap=ORDER_HERE_ROWS,  # type: ignore[attr-defined]
                                timeout=timeout)
+
+
+def _without_lookups(unordered: str, stored: str, deferred: tuple) -> str | None:
+    """The bound, unordered text without the blocks whose lookups wait for the page, the subjects they
+    need projected; None if the bound text does not hold each block once, where the stored text has it.
+    The parameters' VALUES blocks are inserted after the projection and never inside such a block."""
+    blocks, insert_at, insert = deferred[0], deferred[1], deferred[2]
+    for block in blocks:
+        if unordered.count(block) != 1:
+            return None
+        unordered = unordered.replace(block, "", 1)
+    if unordered[:insert_at] != stored[:insert_at]:
+        return None
+    return unordered[:insert_at] + insert + unordered[insert_at:]
 
 
 def without_parameters(result: Result, variables: set[str]) -> Result:

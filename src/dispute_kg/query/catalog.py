@@ -90,7 +90,7 @@ class Catalog:
     def __init__(self, paths: list[Path], orders: dict[str, Any] | None = None) -> None:
         self.paths = {p.stem: p for p in paths}
         self._cache: dict[str, StoredQuery] = {}
-        self.orders = orders or {}  # each known text's `StoredQuery.ordering()` (`index.catalog`)
+        self.orders = orders or {}  # each known text's `ordering()` and `deferred()` (`index.catalog`)
 
     @classmethod
     def for_project(cls, project: Any) -> Catalog:
@@ -109,7 +109,7 @@ class Catalog:
         if name not in self._cache:
             query = load_query(self.paths[name])
             if query.text in self.orders:
-                query._order = self.orders[query.text]
+                query._order, query._deferred = self.orders[query.text]
             self._cache[name] = query
         return self._cache[name]
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .catalog import Catalog
 
 INDEX_NAME = "query-index.marshal"
-FORMAT = 6
+FORMAT = 7
 
 
 def _encode(query: StoredQuery) -> dict[str, object]:
@@ -37,7 +37,7 @@ def _encode(query: StoredQuery) -> dict[str, object]:
             "defaults": dict(query.defaults), "text": query.text, "where_at": query.where_at,
             "columns": [list(c.astuple()) for c in query.columns],
             "inner_at": [[at, list(names)] for at, names in query.inner_at],
-            "order": _encode_order(query.ordering())}
+            "order": _encode_order(query.ordering()), "deferred": query.deferred()}
 
 
 def _encode_order(order: tuple[int, int, tuple[tuple[str, bool], ...]] | None) -> list | None:
@@ -50,6 +50,7 @@ def _decode(entry: dict) -> StoredQuery:
                         entry["where_at"], tuple(Column(*c) for c in entry["columns"]),
                         tuple((at, tuple(names)) for at, names in entry["inner_at"]))
     query._order = _decode_order(entry["order"])
+    query._deferred = entry["deferred"]
     return query
 
 
@@ -65,16 +66,17 @@ def catalog(project: Project) -> Catalog:
     return Catalog(project.query_files, orders=known_orders(os.fspath(project.state_dir)))
 
 
-def known_orders(state_dir: str) -> dict[str, tuple | None]:
-    """Each indexed query text's `StoredQuery.ordering()`, whatever the index's freshness: the order
-    depends on the text alone, and reading it here spares the full route rdflib's parser (about 0.3 s
-    to import) for every stored query the last build saw. {} without a readable index."""
+def known_orders(state_dir: str) -> dict[str, tuple]:
+    """Each indexed query text's `StoredQuery.ordering()` and `deferred()`, whatever the index's
+    freshness: both depend on the text alone, and reading them here spares the full route rdflib's parser
+    (about 0.3 s to import) for every stored query the last build saw. {} without a readable index."""
     try:
         with open(os.path.join(state_dir, INDEX_NAME), "rb") as fh:
             data = marshal.load(fh)
         if data.get("format") != FORMAT:
             return {}
-        return {entry["text"]: _decode_order(entry["order"]) for entry in data["queries"].values()}
+        return {entry["text"]: (_decode_order(entry["order"]), entry["deferred"])
+                for entry in data["queries"].values()}
     except (OSError, ValueError, EOFError, TypeError, KeyError, IndexError, AttributeError):
         return {}
 

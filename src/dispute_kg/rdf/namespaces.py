@@ -7,8 +7,9 @@ ONTOLOGY_IRI = "https://w3id.org/dispute-kg/def"
 ID = "https://w3id.org/dispute-kg/id/"
 GRAPH = "https://w3id.org/dispute-kg/graph/"
 INFERRED_GRAPH = GRAPH + "inferred"
-# derived at build (each node's kind, reasoning/kinds.py, read by the stored queries): like the
-# inferred graph, written by no file, so the checks on what files state leave it out
+# derived at build (each node's kind and each selection's start, reasoning/lookups.py, read by the
+# stored queries): like the inferred graph, written by no file, so the checks on what files state
+# leave it out
 LOOKUP_GRAPH = GRAPH + "lookup"
 DERIVED_GRAPHS = frozenset({INFERRED_GRAPH, LOOKUP_GRAPH})
 BACKGROUND_SOURCE = ID + "source/background-knowledge"

@@ -155,14 +155,20 @@ class OxigraphStore:
         return evaluate(self.store, sparql, bindings, limit, timeout, use_default_graph_as_union=union_default_graph)
 
     def query_ordered(self, sparql: str, keys: tuple[tuple[str, bool], ...], first: int, last: int | None, *,
-                      cap: int, timeout: float | None = None) -> Result | None:
+                      cap: int, timeout: float | None = None, lookups: tuple[tuple[str, str, str], ...] = (),
+                      columns: tuple[str, ...] = (), distinct: bool = False, prologue: str = "") -> Result | None:
         """Rows `first` to `last` of a SELECT query with no ORDER BY of its own, in the order of `keys`
         (`rdf.ordering.rank`); None when the engine must order them: more than `cap` rows, or values
         whose order SPARQL leaves to the engine. Only the key columns of every row are decoded; the rest
         only for the rows returned.
 
         Why not the engine's ORDER BY: Oxigraph rereads both IRIs' strings from RocksDB on every
-        comparison of its sort (rdf/ordering.py has the figures)."""
+        comparison of its sort (rdf/ordering.py has the figures).
+
+        With `lookups` (`sparql_parse.deferred_lookups`), `sparql` is the query without those OPTIONAL
+        blocks, and each is asked for the rows of the page only, in batches, as the rows are walked in
+        order (with DISTINCT over `columns`, the query's own projection): a lookup per row is the cost of
+        a long answer whose page shows a few columns more than it is ordered on."""
         from ..rdf.ordering import rank
 
         def work() -> Result | None:
@@ -182,11 +188,73 @@ class OxigraphStore:
             order = rank([solution_row(solution, key_names) for solution in solutions], keys)
             if order is None:
                 return None
+            if lookups:
+                return self._with_lookups([solutions[i] for i in order], first, last, lookups, columns, distinct,
+                                          prologue)
             end = len(order) if last is None else last
             rows = [solution_row(solutions[i], variables) for i in order[first:end]]
             return Result("select", variables=variables, rows=rows, truncated=len(order) > end)
 
         return run_with_timeout(work, timeout)
+
+    LOOKUP_BATCH = 256  # rows whose lookups one query asks for, past the page itself
+
+    def _with_lookups(self, ordered: list[ox.QuerySolution], first: int, last: int | None,
+                      lookups: tuple[tuple[str, str, str], ...], columns: tuple[str, ...],
+                      distinct: bool, prologue: str) -> Result | None:
+        """Rows `first` to `last` of the ordered solutions, each given the values of every lookup (each
+        value one row, as the OPTIONAL gave; no value, one row without it); None when a subject is a
+        blank node, which no query can name. The lookups of one subject are one query."""
+        by_subject: dict[str, list[tuple[str, str]]] = {}
+        for subject, value, group in lookups:
+            by_subject.setdefault(subject, []).append((value, group))
+        looked_up = {value for _, value, _ in lookups}
+        own = [c for c in columns if c not in looked_up]
+        rows: list[dict] = []
+        seen: set[tuple] = set()
+        at = 0
+        while at < len(ordered) and (last is None or len(rows) <= last):
+            size = self.LOOKUP_BATCH if last is None else max(last + 1 - len(rows), 1) + 8
+            batch = ordered[at:at + size]
+            at += len(batch)
+            found = []
+            for subject, parts in by_subject.items():
+                values = self._lookup([solution[subject] for solution in batch], subject, parts, prologue)
+                if values is None:
+                    return None
+                found.append((subject, values))
+            for solution in batch:
+                expanded = [solution_row(solution, own)]
+                for subject, values in found:
+                    combos = values.get(solution[subject], [{}])
+                    expanded = [{**r, **combo} for r in expanded for combo in combos]
+                for r in expanded:
+                    if distinct:
+                        key = tuple(repr(r.get(c)) for c in columns)
+                        if key in seen:
+                            continue
+                        seen.add(key)
+                    rows.append({c: r[c] for c in columns if c in r})
+        end = len(rows) if last is None else last
+        return Result("select", variables=list(columns), rows=rows[first:end], truncated=len(rows) > end)
+
+    def _lookup(self, subjects: list, subject: str, parts: list[tuple[str, str]], prologue: str) -> dict | None:
+        """Each subject's combinations of values of its lookups (one OPTIONAL each, as the query joined
+        them), as {variable: term} in the engine's order."""
+        distinct = list(dict.fromkeys(s for s in subjects if s is not None))
+        if any(isinstance(s, ox.BlankNode) for s in distinct):
+            return None
+        out: dict = {}
+        if not distinct:
+            return out
+        names = [value for value, _ in parts]
+        text = (f"{prologue}\nSELECT ?{subject} {' '.join('?' + n for n in names)} WHERE {{ VALUES ?{subject} "
+                f"{{ {' '.join(map(str, distinct))} }}\n"
+                + "".join(f"OPTIONAL {{ {group} }}\n" for _, group in parts) + "}")
+        for solution in self.store.query(text, use_default_graph_as_union=True):
+            out.setdefault(solution[subject], []).append(
+                {n: term_from_ox(solution[n]) for n in names if solution[n] is not None})
+        return out
 
     def update(self, sparql: str) -> None:
         try:

@@ -249,6 +249,11 @@ def read_inputs(inputs: Any, project: Project) -> tuple[Delta | None, list[Probl
 HISTORY_TERMS = {DEF + "addedBy", DEF + "addedFile", DEF + "retracts", DEF + "inputSha256"}
 
 
+# the lookup graph's terms (reasoning/lookups.py) and what to state instead
+LOOKUP_TERMS = {DEF + "kind": "the node's most specific class: state its rdf:type instead",
+                DEF + "quoteStart": "its position selector's oa:start: state that instead"}
+
+
 def input_rules(delta: Delta, loc: Locator, *, allow_sources: bool = False,
                 derived: frozenset[str] = frozenset()) -> list[Problem]:
     problems = []
@@ -279,9 +284,9 @@ def input_rules(delta: Delta, loc: Locator, *, allow_sources: bool = False,
         if not allow_sources and p == RDF_TYPE and o == DK_SOURCE:
             add(s, "sources are registered with `dispute-kg source add FILE.txt ...`, not added as "
                    "assertions", path=p.value, value=o.value)
-        if p.value == DEF + "kind":
-            add(s, "dk:kind is written by the build into its lookup graph (the node's most specific class) and "
-                   "never stated by hand: state the node's type with rdf:type instead", path=p.value, value=_value(o))
+        if p.value in LOOKUP_TERMS:
+            add(s, f"{shorten(p.value)} is written by the build into its lookup graph ({LOOKUP_TERMS[p.value]}) "
+                   "and never stated by hand", path=p.value, value=_value(o))
         elif p.value in derived:
             add(s, f"{shorten(p.value)} is derived by the reasoner and never stated by hand (the ontology marks "
                    "it dk:derived): state what it is derived from instead, such as the participants of the "

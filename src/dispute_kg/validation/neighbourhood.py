@@ -117,7 +117,7 @@ class View:
 
 def _seen(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
     """The quads validation sees: not the lookup graph, which the build derives from the closure for
-    the listings (reasoning/kinds.py) and which the full validation it must equal does not hold."""
+    the stored queries (reasoning/lookups.py) and which the full validation it must equal does not hold."""
     return (q for q in quads if q.graph_name != _LOOKUP)
 
 

@@ -1,6 +1,6 @@
-"""The lookup graph's kinds (reasoning/kinds.py) equal what the listings computed before it: a type of
-the node with no narrower type of the same node, asked in SPARQL over the closure; `add` keeps them equal
-to a rebuild's; a hand-written dk:kind is refused."""
+"""The lookup graph (reasoning/lookups.py) equals what the stored queries computed before it: a node's
+kind, a type of the node with no narrower type of the same node, and a selection's start through its
+selectors, both asked in SPARQL; `add` keeps it equal to a rebuild's; a hand-written lookup is refused."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from conftest import ROOT, store_dir
-from test_validate import GOOD, HEAD, expand
+from conftest import ARTICLE, ROOT, store_dir
+from test_validate import HEAD, expand, position, selection
 
 from dispute_kg.project.build import build
 from dispute_kg.project.folder import Project
 from dispute_kg.rdf.namespaces import DEF, LOOKUP_GRAPH
-from dispute_kg.reasoning.kinds import KIND, kind_changes, kind_quads
+from dispute_kg.reasoning.lookups import KIND, QUOTE_START, kind_changes, kind_quads, lookup_changes, lookup_quads
 
 sys.path.insert(0, str(ROOT / "bench"))
 from synthetic import generate_project
@@ -56,6 +56,22 @@ OLD_KIND = """  OPTIONAL {{
 """
 
 
+STARTS = f"""SELECT DISTINCT ?s ?o WHERE {{
+  GRAPH ?g {{ ?s <http://www.w3.org/ns/oa#hasSelector> ?sel }}
+  GRAPH ?h {{ ?sel <http://www.w3.org/ns/oa#start> ?o }}
+  FILTER (?g != <{LOOKUP_GRAPH}> && ?h != <{LOOKUP_GRAPH}> && isIRI(?s))
+}}"""
+
+
+def starts(store: ox.Store) -> set[tuple[str, str]]:
+    return {(q.subject.value, str(q.object))
+            for q in store.quads_for_pattern(None, ox.NamedNode(QUOTE_START), None, ox.NamedNode(LOOKUP_GRAPH))}
+
+
+def starts_reference(store: ox.Store) -> set[tuple[str, str]]:
+    return {(r["s"].value, str(r["o"])) for r in store.query(STARTS)}
+
+
 def reference(store: ox.Store) -> set[tuple[str, str]]:
     return {(s["x"].value, s["c"].value) for s in store.query(REFERENCE, use_default_graph_as_union=True)}
 
@@ -66,8 +82,11 @@ def lookup(store: ox.Store) -> set[tuple[str, str]]:
 
 
 def old_text(name: str) -> str:
-    """The stored query as it was: its kind read from the types with a NOT EXISTS."""
+    """The stored query as it was: its kind read from the types with a NOT EXISTS, its start through
+    the selectors."""
     text = (ROOT / "queries" / f"{name}.rq").read_text(encoding="utf-8")
+    if name == "provenance":
+        return text.replace("?derivation dk:quoteStart ?start", "?derivation oa:hasSelector/oa:start ?start")
     node, cls = ("agreement", "Agreement") if name == "agreements" else ("event", "Event")
     start = text.index(f"  OPTIONAL {{\n    ?{node} dk:kind ?kindClass")
     end = text.index("  }\n", start) + 4
@@ -102,6 +121,18 @@ def test_the_lookup_graph_holds_the_most_specific_types_and_the_listings_answer_
             new, old = rows(store, text), rows(store, old_text(name))
             assert new == old and new, name
             assert any(r[list(store.query(text).variables).index(ox.Variable("kind"))] for r in new)
+        found = starts(store)
+        assert found == starts_reference(store) and len(found) > 10
+        # provenance, ordered on the start, for the five subjects with the most rows
+        text = (ROOT / "queries" / "provenance.rq").read_text(encoding="utf-8")
+        busiest = [r["x"] for r in store.query(
+            "SELECT ?x (COUNT(*) AS ?n) WHERE { ?a ?p ?x . ?a <http://www.w3.org/ns/prov#wasDerivedFrom> ?d "
+            "FILTER isIRI(?x) } GROUP BY ?x ORDER BY DESC(?n) ?x LIMIT 5", use_default_graph_as_union=True)]
+        for subject in busiest:
+            bound = text.replace("WHERE {", f"WHERE {{ VALUES ?_subject_iri {{ {subject} }}", 1)
+            new, old = rows(store, bound), rows(store, old_text("provenance").replace(
+                "WHERE {", f"WHERE {{ VALUES ?_subject_iri {{ {subject} }}", 1))
+            assert new == old and any(r[5] for r in new), subject
     finally:
         del store
 
@@ -163,7 +194,37 @@ def test_kinds_equal_the_reference_on_300_random_hierarchies():
         assert lookup(store) == {(q.subject.value, q.object.value) for q in kind_quads(after)}
 
 
-def test_an_addition_writes_its_nodes_kinds(built_copy: Path, tmp_path: Path):
+def test_starts_are_kept_through_300_random_changes():
+    rng = random.Random(2)
+    oa = "http://www.w3.org/ns/oa#"
+    g = ox.NamedNode("https://w3id.org/dispute-kg/graph/data/a.ttl")
+    for _ in range(300):
+        sels = [ox.NamedNode(f"{DEF}s{i}") for i in range(rng.randint(1, 4))]
+        selectors = [ox.NamedNode(f"{DEF}q{i}") for i in range(rng.randint(1, 5))]
+
+        def quad(rng=rng, sels=sels, selectors=selectors) -> ox.Quad:
+            if rng.random() < 0.5:
+                return ox.Quad(rng.choice(sels), ox.NamedNode(oa + "hasSelector"), rng.choice(selectors), g)
+            return ox.Quad(rng.choice(selectors), ox.NamedNode(oa + "start"),
+                           ox.Literal(str(rng.randint(0, 3)), datatype=ox.NamedNode(
+                               "http://www.w3.org/2001/XMLSchema#nonNegativeInteger")), g)
+
+        quads = list({quad() for _ in range(rng.randint(0, 8))})
+        store = ox.Store()
+        store.extend(quads + lookup_quads(quads))
+        remove = rng.sample(quads, rng.randint(0, min(3, len(quads))))
+        add = [q for q in {quad() for _ in range(rng.randint(0, 3))} if q not in store]
+        plus, minus = lookup_changes(store, add, remove)
+        for q in remove + minus:
+            store.remove(q)
+        store.extend(add + plus)
+        after = [q for q in store if q.graph_name != ox.NamedNode(LOOKUP_GRAPH)]
+        assert starts(store) == {(q.subject.value, str(q.object)) for q in lookup_quads(after)
+                                 if q.predicate.value == QUOTE_START}
+        assert starts(store) == starts_reference(store)
+
+
+def test_an_addition_writes_its_nodes_lookups(built_copy: Path, tmp_path: Path):
     from dispute_kg.project.additions import add
 
     project = Project.open(built_copy)
@@ -172,30 +233,43 @@ def test_an_addition_writes_its_nodes_kinds(built_copy: Path, tmp_path: Path):
         existing = lookup(store)
     finally:
         del store
+    sel, sel_ttl = selection("Japanese government believes")
     path = tmp_path / "good.ttl"
-    path.write_text(GOOD, encoding="utf-8")
+    path.write_text(HEAD + position(derived=f"prov:wasDerivedFrom <{sel}> ;") + sel_ttl, encoding="utf-8")
     report, addition = add(project, [path], agent="test")
     assert addition is not None, report.to_text()
     store = ox.Store.read_only(str(store_dir(built_copy)))
     try:
         after = lookup(store)
         assert after == reference(store)
-        assert int(project.manifest()["graphs"][LOOKUP_GRAPH]) == len(after)
+        found = starts(store)
+        assert found == starts_reference(store)
+        assert int(project.manifest()["graphs"][LOOKUP_GRAPH]) == len(after) + len(found)
     finally:
         del store
+    offset = ox.Literal(str(ARTICLE.find("Japanese government believes")),
+                        datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))
+    assert (sel, str(offset)) in found
     node = "https://w3id.org/dispute-kg/id/position/japan-believes-test"
-    # the position, and the history record's addition and agent
-    assert after - existing == {(node, DEF + "Position"), (f"https://w3id.org/dispute-kg/id/addition/{addition.id}",
-                                DEF + "Addition"), ("https://w3id.org/dispute-kg/id/agent/test",
-                                                    "http://www.w3.org/ns/prov#Agent")}
+    # the position, the selection and its selectors, and the history record's addition and agent
+    oa = "http://www.w3.org/ns/oa#"
+    assert after - existing == {(sel, DEF + "TextSelection"), (node, DEF + "Position"),
+                                (sel + "/quote", oa + "TextQuoteSelector"),
+                                (sel + "/position", oa + "TextPositionSelector"),
+                                (f"https://w3id.org/dispute-kg/id/addition/{addition.id}", DEF + "Addition"),
+                                ("https://w3id.org/dispute-kg/id/agent/test", "http://www.w3.org/ns/prov#Agent")}
 
 
-def test_a_hand_written_kind_is_refused_at_its_line(built_project: Path, tmp_path: Path):
+@pytest.mark.parametrize("triple", ["id:state/japan dk:kind dk:State",
+                                    "id:selection/urdupoint-2021-10-18/0-5 dk:quoteStart 0"])
+def test_a_hand_written_lookup_is_refused_at_its_line(built_project: Path, tmp_path: Path, triple: str):
     from dispute_kg.validation.pipeline import validate
 
-    path = tmp_path / "kind.ttl"
-    path.write_text(HEAD + expand("\nid:state/japan dk:kind dk:State .\n"), encoding="utf-8")
+    path = tmp_path / "lookup.ttl"
+    path.write_text(HEAD + expand(f"\n{triple} .\n"), encoding="utf-8")
     report = validate(Project.open(built_project), path)
     assert not report.conforms
-    [problem] = [p for p in report.problems if "dk:kind" in p.message]
-    assert "written by the build" in problem.message and problem.line == HEAD.count("\n") + 2
+    term = triple.split()[1]
+    [problem] = [p for p in report.problems if term in p.message]
+    assert "written by the build into its lookup graph" in problem.message
+    assert problem.line == HEAD.count("\n") + 2
