@@ -19,6 +19,7 @@ from dispute_kg.rdf.namespaces import DEF, LOOKUP_GRAPH
 from dispute_kg.reasoning.lookups import KIND, QUOTE_START, kind_changes, kind_quads, lookup_changes, lookup_quads
 
 sys.path.insert(0, str(ROOT / "bench"))
+from lookups_ab import old_kind  # the formulation bench/lookups_ab.py times
 from synthetic import generate_project
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -39,22 +40,6 @@ REFERENCE = f"""SELECT DISTINCT ?x ?c WHERE {{
     FILTER NOT EXISTS {{ ?c (<{SUB}>|<{EQ}>|^<{EQ}>)+ ?n }}
   }}
 }}"""
-
-# the kind blocks the listings used before the lookup graph, to compare whole answers with
-OLD_KIND = """  OPTIONAL {{
-    ?{node} a ?kindClass .
-    ?kindClass rdfs:label ?kind .
-    FILTER (?kindClass = dk:{cls} || EXISTS {{ ?kindClass rdfs:subClassOf dk:{cls} }}
-            || EXISTS {{ ?kindClass rdfs:subClassOf/rdfs:subClassOf dk:{cls} }}
-            || EXISTS {{ ?kindClass rdfs:subClassOf/rdfs:subClassOf/rdfs:subClassOf dk:{cls} }})
-    FILTER NOT EXISTS {{
-      ?{node} a ?narrower .
-      ?narrower rdfs:subClassOf ?kindClass .
-      FILTER (?narrower != ?kindClass)
-    }}
-  }}
-"""
-
 
 STARTS = f"""SELECT DISTINCT ?s ?o WHERE {{
   GRAPH ?g {{ ?s <http://www.w3.org/ns/oa#hasSelector> ?sel }}
@@ -87,10 +72,7 @@ def old_text(name: str) -> str:
     text = (ROOT / "queries" / f"{name}.rq").read_text(encoding="utf-8")
     if name == "provenance":
         return text.replace("?derivation dk:quoteStart ?start", "?derivation oa:hasSelector/oa:start ?start")
-    node, cls = ("agreement", "Agreement") if name == "agreements" else ("event", "Event")
-    start = text.index(f"  OPTIONAL {{\n    ?{node} dk:kind ?kindClass")
-    end = text.index("  }\n", start) + 4
-    return text[:start] + OLD_KIND.format(node=node, cls=cls) + text[end:]
+    return old_kind(text, *(("agreement", "Agreement") if name == "agreements" else ("event", "Event")))
 
 
 def rows(store: ox.Store, text: str) -> list[tuple]:
